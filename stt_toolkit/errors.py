@@ -1,0 +1,93 @@
+"""The exception tree of stt-toolkit.
+
+Every error the library raises on purpose derives from :class:`SttError`, so a caller
+(and the CLI) can catch one class. Low-level errors (``OSError``, ffmpeg exit codes,
+libsndfile errors) are translated at the boundary with ``raise ... from exc``::
+
+    SttError
+    ├── MissingDependency          an optional package or the ffmpeg binary is missing
+    ├── AudioError                 a problem with one input; always names the input
+    │   ├── AudioFileNotFound      the path does not exist or is not a file
+    │   ├── EmptyAudioFile         the file has zero bytes
+    │   ├── NotAudioError          ffmpeg cannot read it as media at all (text, image, ...)
+    │   ├── NoAudioStream          media without an audio track (a silent video)
+    │   ├── CorruptAudioError      the decoder reported damaged data
+    │   │   └── TruncatedAudioError  fewer seconds decoded than the container announces
+    │   ├── EmptyAudioError        decodes to zero samples
+    │   └── FfmpegError            ffmpeg failed for another reason (stderr tail attached)
+    └── ChunkingError              the chunk plan cannot satisfy its options
+        └── ChunkTooLarge          an exported chunk is over the byte limit
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+
+class SttError(Exception):
+    """Base class of every error stt-toolkit raises on purpose."""
+
+
+class MissingDependency(SttError):
+    """An optional dependency (a Python package or the ffmpeg binary) is not available."""
+
+
+class AudioError(SttError):
+    """A problem with one input. ``source`` names the input, ``reason`` says what is wrong.
+
+    ``details`` holds the last lines of ffmpeg's log where they help.
+    """
+
+    def __init__(self, source: str, reason: str, details: Sequence[str] = ()) -> None:
+        self.source = source
+        self.reason = reason
+        self.details = tuple(details)
+        message = f"{source}: {reason}"
+        if self.details:
+            message += "\n  ffmpeg said:\n" + "\n".join(f"    {line}" for line in self.details)
+        super().__init__(message)
+
+
+class AudioFileNotFound(AudioError):
+    """The input path does not exist or is not a regular file."""
+
+
+class EmptyAudioFile(AudioError):
+    """The input file has zero bytes."""
+
+
+class NotAudioError(AudioError):
+    """ffmpeg cannot read the input as audio or video at all."""
+
+
+class NoAudioStream(AudioError):
+    """The input is media, but has no audio track."""
+
+
+class CorruptAudioError(AudioError):
+    """The decoder reported damaged data (pass ``strict=False`` to accept the repaired decode)."""
+
+
+class TruncatedAudioError(CorruptAudioError):
+    """Fewer seconds decoded than the container announces: the file is cut short."""
+
+
+class EmptyAudioError(AudioError):
+    """The input decodes to zero samples."""
+
+
+class FfmpegError(AudioError):
+    """ffmpeg failed for a reason not covered by a more specific class."""
+
+
+class ChunkingError(SttError):
+    """The chunk plan cannot satisfy its options (for example a byte limit that is too small)."""
+
+
+class ChunkTooLarge(ChunkingError):
+    """An exported chunk is over the byte limit; the exporter splits it and tries again."""
+
+    def __init__(self, name: str, size: int, limit: int) -> None:
+        self.size = size
+        self.limit = limit
+        super().__init__(f"chunk {name}: {size} bytes exceeds the limit of {limit} bytes")

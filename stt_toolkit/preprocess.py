@@ -1,0 +1,282 @@
+"""Stage 1: decode anything ffmpeg reads to 16 kHz mono 16-bit FLAC, streaming.
+
+ffmpeg writes the output file itself; Python never holds the decoded signal. In-memory
+inputs (numpy arrays, pydub segments) are streamed to ffmpeg's stdin in blocks; bytes and
+file objects are first spooled to a temporary file, because containers such as MP4 need
+to seek. The output is written under a temporary name and renamed, so a failure never
+leaves a partial file.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import shutil
+import tempfile
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any, Union
+
+import ffmpeg as ffmpeg_python
+import numpy as np
+import soundfile as sf
+
+from . import errors
+from .ffmpeg import FfmpegRun, InputReport, ffmpeg_binary, parse_log, run_ffmpeg, write_blocks
+from .types import SAMPLE_RATE, AudioInfo
+
+if TYPE_CHECKING:
+    from pydub import AudioSegment
+
+#: Anything :func:`preprocess` accepts: a path, bytes, a binary file object, a numpy array
+#: (with ``sample_rate=``), an ``(array, sample_rate)`` tuple, or a pydub ``AudioSegment``.
+AudioInput = Union[
+    str, "os.PathLike[str]", bytes, bytearray, memoryview, IO[bytes], np.ndarray,
+    "tuple[np.ndarray, int]", "AudioSegment",
+]
+
+_BLOCK_FRAMES = 1 << 16
+_RAW_FORMATS = {"float32": "f32le", "float64": "f64le", "int16": "s16le", "int32": "s32le",
+                "uint8": "u8", "int8": "s8"}
+_SEGMENT_FORMATS = {1: "u8", 2: "s16le", 3: "s24le", 4: "s32le"}
+# A decode this much shorter than the container's announced duration counts as truncated.
+_TRUNCATION_TOLERANCE_S = 1.0
+_TRUNCATION_TOLERANCE_RATIO = 0.03
+
+
+@dataclass(frozen=True)
+class _RawStream:
+    """PCM to stream into ffmpeg's stdin."""
+
+    fmt: str
+    sample_rate: int
+    channels: int
+    blocks: Iterator[bytes]
+
+
+def preprocess(
+    audio: AudioInput,
+    dst: str | os.PathLike[str] | None = None,
+    *,
+    sample_rate: int | None = None,
+    strict: bool = True,
+    name: str | None = None,
+) -> AudioInfo:
+    """Convert ``audio`` to a 16 kHz mono 16-bit FLAC file and describe it.
+
+    ``dst`` is the output path; without it a temporary file is created (the caller owns
+    and deletes it), except that an input path which already is 16 kHz mono 16-bit FLAC is
+    returned as it is. ``sample_rate`` is required for a bare numpy array. With
+    ``strict=True`` (the default) damaged input raises :class:`~errors.CorruptAudioError`
+    or :class:`~errors.TruncatedAudioError`; with ``strict=False`` whatever ffmpeg could
+    decode is kept and its complaints are in ``AudioInfo.decode_warnings``. ``name`` labels
+    in-memory inputs in errors and in ``AudioInfo.source``.
+    """
+    with _resolve_input(audio, sample_rate, name) as (label, spec):
+        if isinstance(spec, Path) and _is_target_flac(spec):
+            return _passthrough(label, spec, dst)
+        out = Path(dst) if dst is not None else _temp_output()
+        return _convert(label, spec, out, strict)
+
+
+def build_command(binary: str, spec: Path | _RawStream, out: Path) -> list[str]:
+    """Build the ffmpeg command line that converts ``spec`` into FLAC at ``out`` (pure)."""
+    if isinstance(spec, Path):
+        stream = ffmpeg_python.input(str(spec))
+    else:
+        stream = ffmpeg_python.input("pipe:0", f=spec.fmt, ar=spec.sample_rate, ac=spec.channels)
+    output = ffmpeg_python.output(
+        stream["a:0"], str(out), ac=1, ar=SAMPLE_RATE, sample_fmt="s16", acodec="flac", f="flac"
+    )
+    output = output.global_args("-nostdin", "-hide_banner", "-nostats", "-loglevel", "level+info")
+    return output.compile(cmd=binary, overwrite_output=True)
+
+
+def _convert(label: str, spec: Path | _RawStream, out: Path, strict: bool) -> AudioInfo:
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(f".{out.name}.{uuid.uuid4().hex[:8]}.part")
+    try:
+        command = build_command(ffmpeg_binary(), spec, tmp)
+        feed = write_blocks(spec.blocks) if isinstance(spec, _RawStream) else None
+        run = run_ffmpeg(command, feed)
+        report = parse_log(run.lines)
+        if run.returncode != 0:
+            raise classify_failure(label, run, report)
+        if any("Output file is empty" in line for line in run.lines):
+            raise errors.EmptyAudioError(label, "the audio stream decodes to zero samples")
+        info = _describe_output(label, tmp, report, strict)
+        os.replace(tmp, out)
+        return dataclasses.replace(info, path=out)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def classify_failure(label: str, run: FfmpegRun, report: InputReport) -> errors.AudioError:
+    """Map a failed ffmpeg run to the most specific :class:`~errors.AudioError` (pure)."""
+    said = list(report.errors[-4:]) or run.lines[-4:]
+    text = "\n".join(run.lines)
+    if not report.opened:
+        if "moov atom not found" in text:
+            return errors.TruncatedAudioError(
+                label, "damaged MP4/M4A container: no index (moov atom); the file is probably cut short", said)
+        if "Invalid data found when processing input" in text:
+            return errors.NotAudioError(label, "not an audio or video file ffmpeg can read", said)
+        return errors.FfmpegError(label, "ffmpeg could not open the input", said)
+    if report.audio_codec is None:
+        found = ", ".join(report.other_streams) or "no streams at all"
+        cls = errors.NoAudioStream if _has_real_video(report) else errors.NotAudioError
+        return cls(label, f"no audio stream (found: {found})")
+    return errors.FfmpegError(label, f"ffmpeg failed with exit code {run.returncode}", said)
+
+
+def _has_real_video(report: InputReport) -> bool:
+    """True when the input has a moving-picture stream (not just one still image)."""
+    stills = ("png", "mjpeg", "bmp", "gif", "webp", "tiff")
+    return any(s.startswith("video") and not any(k in s for k in stills) for s in report.other_streams)
+
+
+def _describe_output(label: str, tmp: Path, report: InputReport, strict: bool) -> AudioInfo:
+    info = sf.info(str(tmp))
+    if info.frames == 0 or info.frames >= 2**62:  # an empty FLAC announces "unknown" length
+        raise errors.EmptyAudioError(label, "the audio stream decodes to zero samples")
+    duration = info.frames / info.samplerate
+    warnings = list(report.errors)
+    announced = report.duration
+    if announced and announced - duration > max(_TRUNCATION_TOLERANCE_S, announced * _TRUNCATION_TOLERANCE_RATIO):
+        reason = f"truncated: decoded {duration:.2f} s of the {announced:.2f} s the file announces"
+        if strict:
+            raise errors.TruncatedAudioError(label, reason, warnings[-5:])
+        warnings.append(reason)
+    elif warnings and strict:
+        raise errors.CorruptAudioError(
+            label, f"corrupt: the decoder reported {len(warnings)} error(s); pass strict=False "
+            "to keep what it could decode", warnings[-5:])
+    return AudioInfo(
+        path=tmp, source=label, duration=duration, frames=info.frames,
+        bytes=tmp.stat().st_size, source_codec=report.audio_codec,
+        source_sample_rate=report.sample_rate, source_channels=report.channels,
+        decode_warnings=tuple(warnings),
+    )
+
+
+def _is_target_flac(path: Path) -> bool:
+    with open(path, "rb") as f:
+        if f.read(4) != b"fLaC":
+            return False  # not FLAC; also keeps libsndfile's MP3 decoder from printing to stderr
+    try:
+        info = sf.info(str(path))
+    except (sf.LibsndfileError, RuntimeError, OSError):
+        return False
+    return (info.format, info.subtype, info.samplerate, info.channels) == ("FLAC", "PCM_16", SAMPLE_RATE, 1)
+
+
+def _passthrough(label: str, src: Path, dst: str | os.PathLike[str] | None) -> AudioInfo:
+    out = src
+    if dst is not None and Path(dst).resolve() != src.resolve():
+        out = Path(dst)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        tmp = out.with_name(f".{out.name}.{uuid.uuid4().hex[:8]}.part")
+        try:
+            shutil.copyfile(src, tmp)
+            os.replace(tmp, out)
+        finally:
+            tmp.unlink(missing_ok=True)
+    info = sf.info(str(out))
+    if info.frames == 0:
+        raise errors.EmptyAudioError(label, "the audio stream decodes to zero samples")
+    return AudioInfo(
+        path=out, source=label, duration=info.frames / SAMPLE_RATE, frames=info.frames,
+        bytes=out.stat().st_size, source_codec="flac", source_sample_rate=SAMPLE_RATE,
+        source_channels=1, reencoded=False,
+    )
+
+
+def _temp_output() -> Path:
+    fd, name = tempfile.mkstemp(prefix="stt-", suffix=".flac")
+    os.close(fd)
+    return Path(name)
+
+
+@contextmanager
+def _resolve_input(audio: AudioInput, sample_rate: int | None, name: str | None) -> Iterator[tuple[str, Path | _RawStream]]:
+    """Yield a label for errors and either a readable path or a raw PCM stream."""
+    if isinstance(audio, (str, os.PathLike)):
+        path = Path(audio)
+        _check_path(path)
+        yield name or str(path), path
+    elif isinstance(audio, (bytes, bytearray, memoryview)):
+        with _spooled(lambda f: f.write(audio)) as path:
+            _check_path(path, name or "<bytes>")
+            yield name or "<bytes>", path
+    elif hasattr(audio, "read"):
+        label = name or str(getattr(audio, "name", "<file object>"))
+        with _spooled(lambda f: shutil.copyfileobj(audio, f, 1 << 20)) as path:
+            _check_path(path, label)
+            yield label, path
+    elif isinstance(audio, tuple) and len(audio) == 2 and isinstance(audio[0], np.ndarray):
+        yield name or "<array>", _array_stream(audio[0], int(audio[1]), name or "<array>")
+    elif isinstance(audio, np.ndarray):
+        if sample_rate is None:
+            raise TypeError("preprocess(array) needs sample_rate=")
+        yield name or "<array>", _array_stream(audio, sample_rate, name or "<array>")
+    elif all(hasattr(audio, a) for a in ("raw_data", "frame_rate", "sample_width", "channels")):
+        yield name or "<AudioSegment>", _segment_stream(audio, name or "<AudioSegment>")
+    else:
+        raise TypeError(f"cannot read audio from a {type(audio).__name__}")
+
+
+def _check_path(path: Path, label: str | None = None) -> None:
+    label = label or str(path)
+    if not path.exists():
+        raise errors.AudioFileNotFound(label, "no such file")
+    if not path.is_file():
+        raise errors.AudioFileNotFound(label, "not a regular file")
+    if path.stat().st_size == 0:
+        raise errors.EmptyAudioFile(label, "the file is empty (0 bytes)")
+
+
+@contextmanager
+def _spooled(write: Any) -> Iterator[Path]:
+    fd, name = tempfile.mkstemp(prefix="stt-in-")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            write(f)
+        yield Path(name)
+    finally:
+        os.unlink(name)
+
+
+def _array_stream(array: np.ndarray, sample_rate: int, label: str) -> _RawStream:
+    if array.ndim == 2 and array.shape[0] <= 8 and array.shape[1] > 64 * array.shape[0]:
+        array = array.T  # channels-first, as librosa and torchaudio return it
+    if array.ndim == 1:
+        array = array[:, None]
+    if array.ndim != 2:
+        raise TypeError(f"{label}: expected a 1-D or 2-D array, got {array.ndim} dimensions")
+    if array.shape[0] == 0:
+        raise errors.EmptyAudioError(label, "the array has no samples")
+    if array.dtype.name not in _RAW_FORMATS:
+        array = array.astype(np.float32)
+    fmt = _RAW_FORMATS[array.dtype.name]
+    little = array.dtype.newbyteorder("<")
+
+    def blocks() -> Iterator[bytes]:
+        for i in range(0, array.shape[0], _BLOCK_FRAMES):
+            yield np.ascontiguousarray(array[i:i + _BLOCK_FRAMES], dtype=little).tobytes()
+
+    return _RawStream(fmt, sample_rate, array.shape[1], blocks())
+
+
+def _segment_stream(segment: Any, label: str) -> _RawStream:
+    raw = memoryview(segment.raw_data)
+    if len(raw) == 0:
+        raise errors.EmptyAudioError(label, "the segment has no samples")
+    fmt = _SEGMENT_FORMATS.get(segment.sample_width)
+    if fmt is None:
+        raise TypeError(f"{label}: unsupported sample width {segment.sample_width}")
+    step = _BLOCK_FRAMES * segment.sample_width * segment.channels
+    blocks = (bytes(raw[i:i + step]) for i in range(0, len(raw), step))
+    return _RawStream(fmt, int(segment.frame_rate), int(segment.channels), blocks)

@@ -1,0 +1,89 @@
+"""Typed data that crosses pipeline stages (frozen dataclasses, no loose dicts)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+#: The sample rate every stage after preprocessing works at.
+SAMPLE_RATE = 16_000
+
+
+@dataclass(frozen=True)
+class AudioInfo:
+    """What :func:`stt_toolkit.preprocess` produced: a 16 kHz mono 16-bit FLAC file.
+
+    ``duration`` and ``frames`` are read from the output file itself. The ``source_*``
+    fields describe the input's first audio stream where ffmpeg reported them.
+    ``reencoded`` is False when the input already was 16 kHz mono 16-bit FLAC and was
+    used (or copied) as it is. ``decode_warnings`` keeps the decoder's complaints when
+    ``strict=False`` let a damaged input through.
+    """
+
+    path: Path
+    source: str
+    duration: float
+    frames: int
+    bytes: int
+    sample_rate: int = SAMPLE_RATE
+    source_codec: str | None = None
+    source_sample_rate: int | None = None
+    source_channels: int | None = None
+    reencoded: bool = True
+    decode_warnings: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """One planned piece of the audio, in samples of the preprocessed file.
+
+    The chunk covers ``[start, end)``. ``keep_start`` and ``keep_end`` are the planned cuts
+    (in silences) around it: neighbouring chunks overlap around each cut, and a merge that
+    cannot align the overlap keeps this chunk's words inside ``[keep_start, keep_end)``.
+    ``part`` is empty for a planned chunk; a chunk split later (over the byte limit, or
+    refused by a server as too large) has its parent's index and ``part`` extended.
+    """
+
+    index: int
+    start: int
+    end: int
+    keep_start: int
+    keep_end: int
+    sample_rate: int = SAMPLE_RATE
+    part: tuple[int, ...] = ()
+
+    @property
+    def name(self) -> str:
+        """A readable identifier: ``"3"`` or, for split chunks, ``"3.1.0"``."""
+        return ".".join(str(p) for p in (self.index, *self.part))
+
+    @property
+    def start_seconds(self) -> float:
+        """Start of the chunk in seconds."""
+        return self.start / self.sample_rate
+
+    @property
+    def end_seconds(self) -> float:
+        """End of the chunk in seconds."""
+        return self.end / self.sample_rate
+
+    @property
+    def duration(self) -> float:
+        """Length of the chunk in seconds."""
+        return (self.end - self.start) / self.sample_rate
+
+
+@dataclass(frozen=True)
+class ChunkAudio:
+    """The encoded bytes of one chunk, ready to upload or to hand to a local engine."""
+
+    chunk: Chunk
+    data: bytes
+    codec: str
+    mime_type: str
+
+    @property
+    def filename(self) -> str:
+        """A file name with the right extension, for multipart uploads."""
+        ext = {"flac": "flac", "wav": "wav", "ogg-opus": "ogg"}[self.codec]
+        return f"chunk-{self.chunk.name}.{ext}"
