@@ -15,8 +15,19 @@ libsndfile errors) are translated at the boundary with ``raise ... from exc``::
     │   │   └── TruncatedAudioError  fewer seconds decoded than the container announces
     │   ├── EmptyAudioError        decodes to zero samples
     │   └── FfmpegError            ffmpeg failed for another reason (stderr tail attached)
-    └── ChunkingError              the chunk plan cannot satisfy its options
-        └── ChunkTooLarge          an exported chunk is over the byte limit
+    ├── ChunkingError              the chunk plan cannot satisfy its options
+    │   └── ChunkTooLarge          an exported chunk is over the byte limit
+    └── EngineError                a transcription engine failed
+        ├── UnsupportedTask        the model cannot do what was asked (turbo/.en translating)
+        └── ApiError               the HTTP API failed
+            ├── ApiTimeout         no answer in time, after every retry
+            ├── ApiConnectionError the connection failed or dropped, after every retry
+            └── ApiStatusError     an error status (.status, .body, .request_id)
+                ├── AuthenticationError  401/403: the run stops at once
+                ├── ModelNotFound        404: names the models the server offers
+                ├── PayloadTooLarge      413: the caller splits the chunk
+                ├── BadAudioRequest      400: the server could not process this audio
+                └── RateLimited          429 after every retry, or a wait over the cap
 """
 
 from __future__ import annotations
@@ -91,3 +102,58 @@ class ChunkTooLarge(ChunkingError):
         self.size = size
         self.limit = limit
         super().__init__(f"chunk {name}: {size} bytes exceeds the limit of {limit} bytes")
+
+
+class EngineError(SttError):
+    """A transcription engine failed."""
+
+
+class UnsupportedTask(EngineError):
+    """The chosen model cannot do the task (for example translating with an English-only or turbo model)."""
+
+
+class ApiError(EngineError):
+    """The HTTP API failed."""
+
+
+class ApiTimeout(ApiError):
+    """The server did not answer in time, after every retry."""
+
+
+class ApiConnectionError(ApiError):
+    """The connection failed or dropped, after every retry."""
+
+
+class ApiStatusError(ApiError):
+    """The server answered with an error status. The API key never appears in the message."""
+
+    def __init__(self, message: str, status: int, body: str = "", request_id: str | None = None) -> None:
+        self.status = status
+        self.body = body
+        self.request_id = request_id
+        super().__init__(message)
+
+
+class AuthenticationError(ApiStatusError):
+    """401/403: the key is missing, wrong or not allowed; nothing more is sent."""
+
+
+class ModelNotFound(ApiStatusError):
+    """404 for the model: ``available`` lists the models the server offers."""
+
+    def __init__(self, message: str, status: int, body: str = "", request_id: str | None = None,
+                 available: Sequence[str] = ()) -> None:
+        self.available = tuple(available)
+        super().__init__(message, status, body, request_id)
+
+
+class PayloadTooLarge(ApiStatusError):
+    """413: the chunk is too large for the server; the caller splits it and goes on."""
+
+
+class BadAudioRequest(ApiStatusError):
+    """400: the server could not process this audio or request."""
+
+
+class RateLimited(ApiStatusError):
+    """429 after every retry, or a retry-after longer than the configured cap."""

@@ -87,3 +87,54 @@ class ChunkAudio:
         """A file name with the right extension, for multipart uploads."""
         ext = {"flac": "flac", "wav": "wav", "ogg-opus": "ogg"}[self.codec]
         return f"chunk-{self.chunk.name}.{ext}"
+
+
+@dataclass(frozen=True)
+class Word:
+    """One word with its times in seconds; ``probability`` where the engine reports it."""
+
+    word: str
+    start: float
+    end: float
+    probability: float | None = None
+
+
+@dataclass(frozen=True)
+class Segment:
+    """One decoded segment with Whisper's quality signals (``None`` where not reported).
+
+    Times are in seconds, relative to whatever the containing object says (a chunk for a
+    :class:`ChunkResult`). The three signals are computed per 30 s decoding window by most
+    servers, so neighbouring segments often share them.
+    """
+
+    id: int
+    start: float
+    end: float
+    text: str
+    avg_logprob: float | None = None
+    no_speech_prob: float | None = None
+    compression_ratio: float | None = None
+    temperature: float | None = None
+    words: tuple[Word, ...] = ()
+
+
+@dataclass(frozen=True)
+class ChunkResult:
+    """What an engine returned for one chunk. Times are relative to the chunk's start.
+
+    ``words`` holds every word of the chunk (also found inside the segments when the engine
+    assigns them). ``language`` is an ISO-639-1 code. ``attempts`` counts the requests made
+    for this chunk, the successful one included.
+    """
+
+    chunk: Chunk
+    task: str
+    text: str
+    segments: tuple[Segment, ...]
+    words: tuple[Word, ...]
+    language: str | None
+    duration: float
+    model: str
+    request_id: str | None = None
+    attempts: int = 1

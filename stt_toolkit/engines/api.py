@@ -1,0 +1,281 @@
+"""The HTTP engines: Groq and any OpenAI-compatible server (the only HTTP code).
+
+One :class:`ApiEngine` is shared by every file of a run: its semaphore bounds the requests in
+flight, its sliding windows pace requests and audio seconds, and its pause gate holds every
+request back after a 429, so that there is no retry storm. The API key lives only in the
+client's headers: it is never logged, never put in a message, never in a repr.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from .. import errors
+from ..types import ChunkAudio, ChunkResult
+from .base import Task, TranscribeOptions, Usage, can_translate
+from .limits import PauseGate, SlidingWindow, backoff_seconds, retry_after_seconds
+from .response import parse_verbose_json
+
+log = logging.getLogger("stt_toolkit.api")
+RETRY_STATUSES = frozenset({408, 409, 429, 498, 500, 502, 503, 504})
+
+
+@dataclass(frozen=True)
+class Provider:
+    """Where a service lives and which models it defaults to."""
+
+    name: str
+    base_url: str
+    base_url_env: str
+    key_env: str
+    transcribe_model: str
+    translate_model: str
+
+
+GROQ = Provider("groq", "https://api.groq.com/openai/v1", "GROQ_BASE_URL", "GROQ_API_KEY",
+                "whisper-large-v3-turbo", "whisper-large-v3")
+OPENAI = Provider("openai", "https://api.openai.com/v1", "OPENAI_BASE_URL", "OPENAI_API_KEY",
+                  "whisper-1", "whisper-1")
+
+
+@dataclass(frozen=True)
+class ApiOptions:
+    """How the HTTP client behaves. ``rpm`` and ``audio_seconds_per_hour`` pace the client
+    below the server's limits (Groq's free tier: 20 and 7,200); ``None`` sets no limit."""
+
+    concurrency: int = 4
+    max_attempts: int = 6
+    retry_cap_seconds: float = 600.0
+    backoff_base_seconds: float = 0.5
+    backoff_max_seconds: float = 30.0
+    connect_timeout: float = 10.0
+    read_timeout_base: float = 60.0
+    read_timeout_per_audio_second: float = 0.2
+    rpm: float | None = None
+    audio_seconds_per_hour: float | None = None
+
+    def __post_init__(self) -> None:
+        if self.concurrency < 1 or self.max_attempts < 1:
+            raise ValueError("concurrency and max_attempts must be at least 1")
+
+
+def resolve_base_url(provider: Provider, base_url: str | None = None) -> str:
+    """The API root (ending in ``/openai/v1`` for Groq) from the argument, the environment
+    variable, or the provider's default."""
+    url = (base_url or os.environ.get(provider.base_url_env) or provider.base_url).rstrip("/")
+    if provider is GROQ and not url.endswith("/openai/v1"):
+        url += "/openai/v1"
+    return url
+
+
+def build_form(model: str, options: TranscribeOptions) -> dict[str, Any]:
+    """The multipart form fields of one request (pure; the file part is added apart)."""
+    form: dict[str, Any] = {"model": model, "response_format": "verbose_json",
+                            "temperature": str(options.temperature)}
+    if options.task == "transcribe":
+        form["timestamp_granularities[]"] = ["word", "segment"] if options.word_timestamps else ["segment"]
+        if options.language:
+            form["language"] = options.language
+    if options.prompt:
+        form["prompt"] = options.prompt
+    return form
+
+
+class ApiEngine:
+    """Transcribes chunks through an OpenAI-compatible HTTP API, with retries and pacing."""
+
+    def __init__(self, provider: Provider = GROQ, *, api_key: str | None = None, base_url: str | None = None,
+                 model: str | None = None, options: ApiOptions | None = None,
+                 transport: httpx.AsyncBaseTransport | None = None) -> None:
+        self.name = provider.name
+        self.provider = provider
+        self.options = options or ApiOptions()
+        self.base_url = resolve_base_url(provider, base_url)
+        self._model = model
+        self.usage = Usage()
+        key = api_key or os.environ.get(provider.key_env)
+        if not key:
+            raise errors.AuthenticationError(
+                f"no API key for {provider.name}: set {provider.key_env} or pass api_key", status=0)
+        self._secret = key
+        timeout = httpx.Timeout(self.options.read_timeout_base, connect=self.options.connect_timeout)
+        self._client = httpx.AsyncClient(base_url=self.base_url, transport=transport, timeout=timeout,
+                                         headers={"Authorization": f"Bearer {key}"})
+        self._slots = asyncio.Semaphore(self.options.concurrency)
+        self._pause = PauseGate()
+        self._rpm = SlidingWindow(self.options.rpm, 60.0) if self.options.rpm else None
+        self._audio = (SlidingWindow(self.options.audio_seconds_per_hour, 3600.0)
+                       if self.options.audio_seconds_per_hour else None)
+        self._fatal: errors.SttError | None = None
+
+    def __repr__(self) -> str:
+        return f"ApiEngine(name={self.name!r}, base_url={self.base_url!r}, model={self._model!r})"
+
+    def model_for(self, task: Task) -> str:
+        """The model used for ``task``: the one given, else the provider's default."""
+        if self._model:
+            return self._model
+        return self.provider.translate_model if task == "translate" else self.provider.transcribe_model
+
+    def check(self, options: TranscribeOptions) -> None:
+        """Refuse, before sending anything, a translation with a model that cannot translate."""
+        model = self.model_for(options.task)
+        if options.task == "translate" and not can_translate(model):
+            raise errors.UnsupportedTask(f"{model} cannot translate; use whisper-large-v3 for translation")
+
+    async def list_models(self) -> list[str]:
+        """The model ids the server offers (``GET /models``)."""
+        response = await self._client.get("/models")
+        if response.status_code != 200:
+            raise self._status_error(response, "listing models")
+        data = response.json().get("data", [])
+        return sorted(str(m["id"]) for m in data if isinstance(m, Mapping) and "id" in m)
+
+    async def aclose(self) -> None:
+        """Close the connection pool."""
+        await self._client.aclose()
+
+    async def transcribe(self, audio: ChunkAudio, options: TranscribeOptions) -> ChunkResult:
+        """Send one chunk, retrying transient failures; see the module docstring."""
+        self.check(options)
+        model = self.model_for(options.task)
+        endpoint = "/audio/translations" if options.task == "translate" else "/audio/transcriptions"
+        form = build_form(model, options)
+        attempt = 0
+        while True:
+            attempt += 1
+            failure, delay = await self._attempt(audio, endpoint, form, attempt)
+            if isinstance(failure, httpx.Response):
+                return self._success(failure, audio, options, model, attempt)
+            if attempt >= self.options.max_attempts:
+                raise failure
+            self.usage.retries += 1
+            log.info("chunk %s: %s; retry %d in %.1f s", audio.chunk.name, failure, attempt, delay)
+            await asyncio.sleep(delay)
+
+    async def _attempt(self, audio: ChunkAudio, endpoint: str, form: dict[str, Any],
+                       attempt: int) -> tuple[Any, float]:
+        """One request: returns (the 200 response, 0) or (a retryable error, its delay)."""
+        async with self._slots:
+            await self._pace(audio.chunk.duration)
+            self.usage.requests += 1
+            try:
+                response = await self._client.post(
+                    endpoint, data=form, files={"file": (audio.filename, audio.data, audio.mime_type)},
+                    timeout=self._timeout(audio.chunk.duration))
+            except httpx.TimeoutException as exc:
+                self.usage.failed_requests += 1
+                return errors.ApiTimeout(f"chunk {audio.chunk.name}: no answer in time ({type(exc).__name__})"), \
+                    self._backoff(attempt)
+            except httpx.TransportError as exc:
+                self.usage.failed_requests += 1
+                return errors.ApiConnectionError(
+                    f"chunk {audio.chunk.name}: connection failed ({type(exc).__name__}: {self._clean(str(exc))})"), \
+                    self._backoff(attempt)
+        if response.status_code == 200:
+            return response, 0.0
+        self.usage.failed_requests += 1
+        return await self._retryable_or_raise(response, audio, attempt)
+
+    async def _pace(self, audio_seconds: float) -> None:
+        """Wait for any 429 pause and for room under the client-side limits."""
+        if self._fatal is not None:
+            raise self._fatal
+        await self._pause.wait()
+        if self._rpm:
+            await self._rpm.acquire(1)
+        if self._audio:
+            await self._audio.acquire(audio_seconds)
+        await self._pause.wait()
+        if self._fatal is not None:
+            raise self._fatal
+
+    async def _retryable_or_raise(self, response: httpx.Response, audio: ChunkAudio,
+                                  attempt: int) -> tuple[errors.ApiError, float]:
+        status = response.status_code
+        error = self._status_error(response, f"chunk {audio.chunk.name}")
+        if status in RETRY_STATUSES:
+            wait = retry_after_seconds(response.headers)
+            if wait is not None and wait > self.options.retry_cap_seconds:
+                raise errors.RateLimited(f"{error} (the server asks to wait {wait:.0f} s, over the cap of "
+                                         f"{self.options.retry_cap_seconds:.0f} s)", status, error.body,
+                                         error.request_id)
+            delay = wait if wait is not None else self._backoff(attempt)
+            if status == 429:
+                self._pause.pause_for(delay)
+                error = errors.RateLimited(str(error), status, error.body, error.request_id)
+            return error, delay
+        if status == 404:
+            error = await self._model_not_found(error)
+        if isinstance(error, errors.AuthenticationError):
+            self._fatal = error
+        raise error
+
+    def _status_error(self, response: httpx.Response, context: str) -> errors.ApiStatusError:
+        status = response.status_code
+        body = self._clean(response.text[:2000])
+        message = _error_message(body) or response.reason_phrase
+        request_id = response.headers.get("x-request-id")
+        text = f"{context}: HTTP {status}: {message}"
+        if status in (401, 403):
+            return errors.AuthenticationError(
+                f"{text}; the server refused the API key: check {self.provider.key_env}", status, body, request_id)
+        cls = {400: errors.BadAudioRequest, 413: errors.PayloadTooLarge, 404: errors.ModelNotFound,
+               429: errors.RateLimited}.get(status, errors.ApiStatusError)
+        return cls(text, status, body, request_id)
+
+    async def _model_not_found(self, error: errors.ApiStatusError) -> errors.ApiStatusError:
+        try:
+            available = await self.list_models()
+        except (errors.SttError, httpx.HTTPError, ValueError):
+            available = []
+        offer = ", ".join(available) if available else "(the server did not list its models)"
+        self._fatal = errors.ModelNotFound(f"{error}; the server offers: {offer}", error.status, error.body,
+                                           error.request_id, available)
+        return self._fatal  # type: ignore[return-value]
+
+    def _success(self, response: httpx.Response, audio: ChunkAudio, options: TranscribeOptions,
+                 model: str, attempt: int) -> ChunkResult:
+        try:
+            body = response.json()
+        except json.JSONDecodeError:
+            body = {"text": response.text}
+        if not isinstance(body, Mapping):
+            raise errors.ApiStatusError(f"chunk {audio.chunk.name}: unexpected answer", 200, self._clean(response.text[:500]))
+        result = parse_verbose_json(body, chunk=audio.chunk, task=options.task, model=model,
+                                    request_id=response.headers.get("x-request-id"), attempts=attempt)
+        self.usage.record_success(audio.chunk.duration, result.request_id)
+        return result
+
+    def _timeout(self, audio_seconds: float) -> httpx.Timeout:
+        read = self.options.read_timeout_base + self.options.read_timeout_per_audio_second * audio_seconds
+        return httpx.Timeout(read, connect=self.options.connect_timeout)
+
+    def _backoff(self, attempt: int) -> float:
+        return backoff_seconds(attempt, self.options.backoff_base_seconds, self.options.backoff_max_seconds)
+
+    def _clean(self, text: str) -> str:
+        """Remove the key from any text that might echo it back."""
+        return text.replace(self._secret, "***") if self._secret else text
+
+
+def _error_message(body: str) -> str:
+    try:
+        parsed = json.loads(body)
+    except ValueError:
+        return body.strip()[:300]
+    if isinstance(parsed, Mapping):
+        error = parsed.get("error")
+        if isinstance(error, Mapping) and error.get("message"):
+            return str(error["message"])[:300]
+        if isinstance(error, str):
+            return error[:300]
+    return body.strip()[:300]

