@@ -1,45 +1,77 @@
 """stt-toolkit: long audio to accurate transcripts and subtitles.
 
 The pipeline: :func:`preprocess` (any media to 16 kHz mono FLAC), :func:`plan_chunks`
-(overlapping chunks cut in silences, each under the API's byte limit), then
-:func:`export_chunk` / :func:`export_chunks` (the bytes of each chunk).
+(overlapping chunks cut in silences, each under the API's byte limit),
+:func:`export_chunk` / :func:`export_chunks` (the bytes of each chunk), then an engine
+(:func:`create_engine`: ``groq``, ``openai`` or the offline ``local``) through
+:func:`transcribe_chunks`.
 """
 
-from .chunking import ChunkOptions, EnergyProfile, export_chunk, export_chunks, measure_energy, plan_chunks, split_chunk
-from .errors import (
-    AudioError, AudioFileNotFound, ChunkingError, ChunkTooLarge, CorruptAudioError, EmptyAudioError,
-    EmptyAudioFile, FfmpegError, MissingDependency, NoAudioStream, NotAudioError, SttError,
-    TruncatedAudioError,
+from .chunking import (
+    DEFAULT_MAX_BYTES, DEV_TIER_MAX_BYTES, ChunkOptions, EnergyProfile, export_chunk, export_chunks,
+    measure_energy, plan_chunks, split_chunk,
 )
+from .engines import ApiEngine, ApiOptions, Engine, LocalEngine, TranscribeOptions, Usage, create_engine
+from .errors import (
+    ApiConnectionError, ApiError, ApiStatusError, ApiTimeout, AudioError, AudioFileNotFound,
+    AuthenticationError, BadAudioRequest, ChunkingError, ChunkTooLarge, CorruptAudioError, EmptyAudioError,
+    EmptyAudioFile, EngineError, FfmpegError, MissingDependency, ModelNotFound, NoAudioStream, NotAudioError,
+    PayloadTooLarge, RateLimited, SttError, TruncatedAudioError, UnsupportedTask,
+)
+from .pipeline import transcribe_chunks
 from .preprocess import preprocess
-from .types import AudioInfo, Chunk, ChunkAudio
+from .types import AudioInfo, Chunk, ChunkAudio, ChunkResult, Segment, Word
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "ApiConnectionError",
+    "ApiEngine",
+    "ApiError",
+    "ApiOptions",
+    "ApiStatusError",
+    "ApiTimeout",
     "AudioError",
     "AudioFileNotFound",
     "AudioInfo",
+    "AuthenticationError",
+    "BadAudioRequest",
     "Chunk",
     "ChunkAudio",
     "ChunkOptions",
+    "ChunkResult",
     "ChunkTooLarge",
     "ChunkingError",
     "CorruptAudioError",
+    "DEFAULT_MAX_BYTES",
+    "DEV_TIER_MAX_BYTES",
     "EmptyAudioError",
     "EmptyAudioFile",
     "EnergyProfile",
+    "Engine",
+    "EngineError",
     "FfmpegError",
+    "LocalEngine",
     "MissingDependency",
+    "ModelNotFound",
     "NoAudioStream",
     "NotAudioError",
+    "PayloadTooLarge",
+    "RateLimited",
+    "Segment",
     "SttError",
+    "TranscribeOptions",
     "TruncatedAudioError",
+    "UnsupportedTask",
+    "Usage",
+    "Word",
     "__version__",
+    "create_engine",
     "export_chunk",
     "export_chunks",
     "measure_energy",
     "plan_chunks",
     "preprocess",
     "split_chunk",
+    "transcribe_chunks",
 ]

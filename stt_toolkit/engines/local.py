@@ -78,6 +78,8 @@ class LocalEngine:
                         "the local engine needs faster-whisper: pip install 'stt-toolkit[local]'") from exc
                 ref = self._model_ref if self._model_ref is not None else default_model_path()
                 local = Path(ref).is_dir()
+                if not local and (os.sep in str(ref) or Path(ref).exists()):
+                    raise errors.EngineError(f"{ref}: not a CTranslate2 Whisper model directory")
                 self._model = WhisperModel(str(ref), device="cpu", compute_type=self.compute_type,
                                            cpu_threads=self.cpu_threads, local_files_only=local)
             return self._model

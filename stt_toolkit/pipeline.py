@@ -1,0 +1,59 @@
+"""Wiring the stages: one file's chunks through an engine, concurrently, losing none.
+
+A chunk that comes out over the byte limit when exported, or that a server refuses with
+413, is split in two at its quietest point near the middle and both halves are sent:
+a file never fails for size.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+from collections.abc import Sequence
+
+from .chunking import ChunkOptions, export_chunk, measure_energy, split_chunk
+from .engines.base import Engine, TranscribeOptions
+from .errors import ChunkTooLarge, PayloadTooLarge
+from .types import AudioInfo, Chunk, ChunkResult
+
+log = logging.getLogger("stt_toolkit")
+
+
+async def transcribe_chunks(
+    flac: str | os.PathLike[str] | AudioInfo, chunks: Sequence[Chunk], engine: Engine,
+    options: TranscribeOptions | None = None, chunk_options: ChunkOptions | None = None,
+    max_pending: int = 16,
+) -> list[ChunkResult]:
+    """Export and transcribe ``chunks`` concurrently; results come back in time order.
+
+    The engine bounds the requests in flight; ``max_pending`` bounds the chunks exported
+    but not yet answered, so memory stays per chunk, not per file. If any chunk fails for
+    good, the others are cancelled and the error is raised.
+    """
+    options = options or TranscribeOptions()
+    chunk_options = chunk_options or ChunkOptions()
+    engine.check(options)
+    pending = asyncio.Semaphore(max_pending)
+
+    async def run(chunk: Chunk) -> list[ChunkResult]:
+        async with pending:
+            try:
+                audio = await asyncio.to_thread(export_chunk, flac, chunk, chunk_options.codec,
+                                                chunk_options.max_bytes)
+                return [await engine.transcribe(audio, options)]
+            except (ChunkTooLarge, PayloadTooLarge) as exc:
+                log.info("chunk %s is too large (%s): splitting it", chunk.name, exc)
+                profile = await asyncio.to_thread(measure_energy, flac, chunk.start, chunk.end)
+                halves = split_chunk(chunk, profile, chunk_options)
+        return [r for half in await asyncio.gather(*(run(h) for h in halves)) for r in half]
+
+    tasks = [asyncio.ensure_future(run(c)) for c in chunks]
+    try:
+        nested = await asyncio.gather(*tasks)
+    except BaseException:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        raise
+    return sorted((r for group in nested for r in group), key=lambda r: (r.chunk.start, r.chunk.end))
