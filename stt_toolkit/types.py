@@ -105,7 +105,8 @@ class Segment:
 
     Times are in seconds, relative to whatever the containing object says (a chunk for a
     :class:`ChunkResult`). The three signals are computed per 30 s decoding window by most
-    servers, so neighbouring segments often share them.
+    servers, so neighbouring segments often share them. In a merged transcript, ``chunk``
+    names the chunk the segment came from and ``flags`` holds its quality flags.
     """
 
     id: int
@@ -117,6 +118,8 @@ class Segment:
     compression_ratio: float | None = None
     temperature: float | None = None
     words: tuple[Word, ...] = ()
+    chunk: str | None = None
+    flags: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -17,14 +17,13 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import re
 import socket
 import threading
 import time
 from collections import Counter, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from email.parser import BytesParser
-from email.policy import HTTP
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -61,17 +60,21 @@ class RequestRecord:
 
 def parse_multipart(content_type: str, body: bytes) -> tuple[dict[str, list[str]], tuple[str, bytes] | None]:
     """Form fields (repeated names kept) and the ``file`` part of a multipart body."""
-    message = BytesParser(policy=HTTP).parsebytes(
-        f"Content-Type: {content_type}\r\n\r\n".encode() + body)
+    match = re.search(r'boundary="?([^";]+)"?', content_type)
+    if not match:
+        return {}, None
     fields: dict[str, list[str]] = {}
     upload = None
-    for part in message.iter_parts():
-        name = part.get_param("name", header="content-disposition")
-        payload = part.get_payload(decode=True) or b""
-        if part.get_filename():
-            upload = (part.get_filename(), payload)
+    for part in body.split(b"--" + match.group(1).encode())[1:-1]:
+        head, _, payload = part.partition(b"\r\n\r\n")
+        disposition = head.decode("utf-8", "replace")
+        name = re.search(r'\bname="([^"]*)"', disposition)
+        filename = re.search(r'filename="([^"]*)"', disposition)
+        payload = payload[:-2] if payload.endswith(b"\r\n") else payload
+        if filename:
+            upload = (filename.group(1), payload)
         elif name:
-            fields.setdefault(str(name), []).append(payload.decode())
+            fields.setdefault(name.group(1), []).append(payload.decode())
     return fields, upload
 
 
@@ -147,6 +150,7 @@ class FakeWhisperServer:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            disable_nagle_algorithm = True  # answer in one go, as real servers do
 
             def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - keep tests quiet
                 pass

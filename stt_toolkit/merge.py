@@ -1,0 +1,231 @@
+"""Stage 4: stitch chunk results into one :class:`~stt_toolkit.transcript.Transcript` (pure).
+
+For each pair of neighbouring chunks, the words of the overlap are aligned (rapidfuzz on
+normalised words) and the cut goes in the middle of the longest run where both chunks agree:
+words before it come from the earlier chunk, words from it on from the later one. Where they
+do not agree, the cut is the planned silence and each word goes to the side of its midpoint.
+Results without words (translations) merge by segment midpoints plus fuzzy removal of a
+segment both chunks transcribed. Times are shifted to the file, made monotonic, and every
+segment keeps the quality values of the chunk that produced it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from rapidfuzz import fuzz
+from rapidfuzz.distance import Levenshtein
+
+from .quality import BOUNDARY, QualityOptions, flag_segments, spoken_text, summarize
+from .transcript import Accounting, ChunkRecord, Transcript
+from .types import ChunkResult, Segment, Word
+
+_MIN_AGREEMENT = 2  # words that must agree, in a row, to trust an alignment
+_MAX_SKEW = 1.0  # seconds two chunks' times of one agreed word may differ
+_SINGLE_WORD_SKEW = 0.3  # the same, where only one word agrees
+_DUPLICATE_SIMILARITY = 85.0
+_TOLERANCE = 0.1  # seconds of timing noise between two chunks' views of one word
+
+
+@dataclass(frozen=True)
+class _Piece:
+    """One chunk's result in file time: its words and segments, and its planned cuts."""
+
+    result: ChunkResult
+    offset: float
+    start: float
+    end: float
+    keep_start: float
+    keep_end: float
+    words: tuple[Word, ...]
+    segments: tuple[Segment, ...]
+
+
+def normalize_word(text: str) -> str:
+    """Case- and punctuation-free form of a word, for alignment."""
+    return re.sub(r"[^\w']", "", text.lower())
+
+
+def merge(results: Sequence[ChunkResult], duration: float | None = None, usage: Accounting | None = None,
+          quality: QualityOptions = QualityOptions()) -> Transcript:
+    """Merge chunk results (any order) into one transcript of a file of ``duration`` seconds."""
+    pieces = [_shift(r) for r in sorted(results, key=lambda r: (r.chunk.start, r.chunk.end))]
+    if not pieces:
+        return Transcript(text="", language=None, duration=duration or 0.0, segments=())
+    heads, tails = [0] * len(pieces), [len(p.words) for p in pieces]
+    seg_cuts = [(p.keep_start, p.keep_end) for p in pieces]
+    seg_cuts[0] = (float("-inf"), seg_cuts[0][1])
+    seg_cuts[-1] = (seg_cuts[-1][0], float("inf"))
+    for i, (a, b) in enumerate(zip(pieces, pieces[1:])):
+        if a.words and b.words:
+            tails[i], heads[i + 1] = _align_cut(a, b)
+    segments: list[Segment] = []
+    for i, piece in enumerate(pieces):
+        tail = max(tails[i], heads[i])
+        segments += _kept_segments(piece, heads[i], tail, seg_cuts[i])
+    segments = _drop_repeated_segments(sorted(segments, key=lambda s: (s.start, s.end)))
+    segments = list(flag_segments(segments, quality))
+    segments = _monotonic(segments)
+    total = duration if duration is not None else max(p.end for p in pieces)
+    return Transcript(
+        text=spoken_text(segments, quality), language=_language(pieces), duration=total,
+        segments=tuple(segments), task=pieces[0].result.task,
+        chunks=tuple(ChunkRecord(p.result.chunk.name, p.start, p.end, p.result.model, p.result.request_id,
+                                 p.result.attempts) for p in pieces),
+        usage=usage or Accounting(), quality=summarize(segments, total),
+    )
+
+
+def _shift(result: ChunkResult) -> _Piece:
+    chunk = result.chunk
+    rate = chunk.sample_rate
+    offset = chunk.start / rate
+
+    def word(w: Word) -> Word:
+        return dataclasses.replace(w, start=w.start + offset, end=w.end + offset)
+
+    segments = tuple(dataclasses.replace(s, start=s.start + offset, end=s.end + offset, chunk=chunk.name,
+                                         words=tuple(word(w) for w in s.words)) for s in result.segments)
+    nested = tuple(w for s in segments for w in s.words)
+    words = nested or tuple(word(w) for w in result.words)
+    return _Piece(result, offset, offset, chunk.end / rate, chunk.keep_start / rate, chunk.keep_end / rate,
+                  words, segments)
+
+
+def _mid(item: Word | Segment) -> float:
+    return (item.start + item.end) / 2
+
+
+def _align_cut(a: _Piece, b: _Piece) -> tuple[int, int]:
+    """Where to cut between ``a`` and ``b``: keep ``a.words[:i]`` and ``b.words[j:]``."""
+    a_from = next((i for i, w in enumerate(a.words) if _mid(w) >= b.start - _MAX_SKEW), len(a.words))
+    b_to = next((j for j, w in enumerate(b.words) if _mid(w) > a.end + _MAX_SKEW), len(b.words))
+    a_tail = [normalize_word(w.word) for w in a.words[a_from:]]
+    b_head = [normalize_word(w.word) for w in b.words[:b_to]]
+    best: tuple[int, float, int, int] | None = None
+    for tag, i1, i2, j1, _j2 in Levenshtein.opcodes(a_tail, b_head):
+        length = i2 - i1
+        if tag != "equal":
+            continue
+        k = length // 2
+        wa, wb = a.words[a_from + i1 + k], b.words[j1 + k]
+        # one agreeing word is trusted only where both chunks put it at nearly the same time
+        skew = _MAX_SKEW if length >= _MIN_AGREEMENT else _SINGLE_WORD_SKEW
+        if abs(_mid(wa) - _mid(wb)) > skew or not a_tail[i1 + k]:
+            continue
+        key = (length, -abs(_mid(wb) - a.keep_end), a_from + i1 + k, j1 + k)
+        if best is None or key[:2] > best[:2]:
+            best = key
+    if best is not None:
+        return best[2], best[3]
+    return _cut_at_silence(a, b)
+
+
+def _cut_at_silence(a: _Piece, b: _Piece) -> tuple[int, int]:
+    """Each word to the side of the planned cut its midpoint lies on; then a word only one
+    chunk heard (it straddled the other chunk's edge) is kept when it fits in the gap."""
+    cut = a.keep_end
+    i = next((i for i, w in enumerate(a.words) if _mid(w) >= cut), len(a.words))
+    j = next((j for j, w in enumerate(b.words) if _mid(w) >= cut), len(b.words))
+    while i < len(a.words) and a.words[i].end <= (b.words[j].start if j < len(b.words) else b.end) + _TOLERANCE:
+        i += 1
+    while j > 0 and b.words[j - 1].start >= (a.words[i - 1].end if i else a.start) - _TOLERANCE:
+        j -= 1
+    while (i and j < len(b.words) and normalize_word(a.words[i - 1].word) == normalize_word(b.words[j].word)
+           and b.words[j].start < a.words[i - 1].end + _TOLERANCE):
+        j += 1  # both sides kept the same word
+    return i, j
+
+
+def _kept_segments(piece: _Piece, head: int, tail: int, keep: tuple[float, float]) -> list[Segment]:
+    """The piece's segments restricted to its kept words ``[head, tail)``."""
+    kept_ids = {id(w) for w in piece.words[head:tail]}
+    owner = _assign_words(piece)
+    out: list[Segment] = []
+    for index, segment in enumerate(piece.segments):
+        words = owner.get(index, [])
+        if not words:  # no words to go by: keep it where its midpoint lies in this chunk's stretch
+            if keep[0] <= _mid(segment) < keep[1]:
+                out.append(segment)
+            continue
+        kept = [w for w in words if id(w) in kept_ids]
+        if len(kept) == len(words):
+            out.append(dataclasses.replace(segment, words=tuple(kept)))
+        elif kept:
+            out.append(dataclasses.replace(
+                segment, start=min(segment.start, kept[0].start) if kept[0] is words[0] else kept[0].start,
+                end=max(segment.end, kept[-1].end) if kept[-1] is words[-1] else kept[-1].end,
+                text=_join_words(kept), words=tuple(kept), flags=(*segment.flags, BOUNDARY)))
+    return out
+
+
+def _assign_words(piece: _Piece) -> dict[int, list[Word]]:
+    """Which segment each word of the piece belongs to: its own list when the engine nested
+    words in segments, else the segment containing the word's midpoint (or the nearest)."""
+    if not piece.segments:
+        return {}
+    if any(s.words for s in piece.segments):
+        return {i: list(s.words) for i, s in enumerate(piece.segments)}
+    owner: dict[int, list[Word]] = {}
+    for word in piece.words:
+        mid = _mid(word)
+        index = min(range(len(piece.segments)), key=lambda i: _distance(piece.segments[i], mid))
+        owner.setdefault(index, []).append(word)
+    return owner
+
+
+def _distance(segment: Segment, t: float) -> float:
+    return 0.0 if segment.start <= t <= segment.end else min(abs(segment.start - t), abs(segment.end - t))
+
+
+def _join_words(words: Sequence[Word]) -> str:
+    if any(w.word.startswith(" ") for w in words):
+        return "".join(w.word for w in words)
+    return " " + " ".join(w.word.strip() for w in words)
+
+
+def _drop_repeated_segments(segments: list[Segment]) -> list[Segment]:
+    """Where two chunks both transcribed a segment that straddles their cut (no words to
+    align), keep the fuller one."""
+    out: list[Segment] = []
+    for segment in segments:
+        previous = out[-1] if out else None
+        if (previous is not None and previous.chunk != segment.chunk and not previous.words
+                and not segment.words and segment.start < previous.end
+                and fuzz.partial_ratio(previous.text.lower(), segment.text.lower()) >= _DUPLICATE_SIMILARITY):
+            if len(segment.text.strip()) > len(previous.text.strip()):
+                out[-1] = segment
+            continue
+        out.append(segment)
+    return out
+
+
+def _monotonic(segments: list[Segment]) -> list[Segment]:
+    """Clamp times so that they never decrease, words never overlap and ids run from 0."""
+    out: list[Segment] = []
+    clock = 0.0
+    for index, segment in enumerate(segments):
+        words = []
+        start = max(segment.start, clock)
+        word_clock = start
+        for word in segment.words:
+            w_start = max(word.start, word_clock)
+            w_end = max(word.end, w_start)
+            words.append(dataclasses.replace(word, start=w_start, end=w_end))
+            word_clock = w_end
+        end = max(segment.end, start, word_clock)
+        out.append(dataclasses.replace(segment, id=index, start=start, end=end, words=tuple(words)))
+        clock = words[-1].end if words else start
+    return out
+
+
+def _language(pieces: Sequence[_Piece]) -> str | None:
+    weights: Counter[str] = Counter()
+    for p in pieces:
+        if p.result.language:
+            weights[p.result.language] += p.end - p.start
+    return weights.most_common(1)[0][0] if weights else None

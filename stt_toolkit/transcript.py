@@ -1,0 +1,117 @@
+"""The merged result of a file: :class:`Transcript`, with a lossless JSON round trip.
+
+The JSON keeps the API's ``verbose_json`` field names (``task``, ``language``, ``duration``,
+``text``, ``segments`` with ``avg_logprob`` / ``no_speech_prob`` / ``compression_ratio``,
+``words``) and adds ``chunks``, ``usage``, ``quality`` and per-segment ``chunk`` and ``flags``.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from .types import Segment, Word
+
+SCHEMA_VERSION = 1
+
+
+@dataclass(frozen=True)
+class ChunkRecord:
+    """Where a chunk lay in the file (seconds) and how it was transcribed."""
+
+    name: str
+    start: float
+    end: float
+    model: str
+    request_id: str | None = None
+    attempts: int = 1
+
+
+@dataclass(frozen=True)
+class Accounting:
+    """What the transcription cost: audio sent, seconds billed (10 s minimum per request),
+    requests and retries."""
+
+    audio_seconds: float = 0.0
+    billed_seconds: float = 0.0
+    requests: int = 0
+    retries: int = 0
+
+
+@dataclass(frozen=True)
+class QualitySummary:
+    """Share of the audio's duration covered by segments with each flag (0 to 1), and the
+    share covered by any flag."""
+
+    flagged_share: dict[str, float] = field(default_factory=dict)
+    any_flag_share: float = 0.0
+    flagged_segments: int = 0
+
+
+@dataclass(frozen=True)
+class Transcript:
+    """One file's transcript: segments with words and quality flags, in file time (seconds).
+
+    ``text`` leaves out segments flagged ``silence_hallucination`` (they stay in
+    ``segments``, flagged). Times never decrease and no word appears twice.
+    """
+
+    text: str
+    language: str | None
+    duration: float
+    segments: tuple[Segment, ...]
+    task: str = "transcribe"
+    chunks: tuple[ChunkRecord, ...] = ()
+    usage: Accounting = field(default_factory=Accounting)
+    quality: QualitySummary = field(default_factory=QualitySummary)
+
+    @property
+    def words(self) -> tuple[Word, ...]:
+        """Every word of every segment, in order."""
+        return tuple(w for s in self.segments for w in s.words)
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict with ``verbose_json`` field names."""
+        data = asdict(self)
+        data["segments"] = [_segment_dict(s) for s in self.segments]
+        data["words"] = [asdict(w) for w in self.words]
+        return {"schema_version": SCHEMA_VERSION, **data}
+
+    def to_json(self, indent: int | None = 2) -> str:
+        """The transcript as JSON text (see the module docstring)."""
+        return json.dumps(self.to_dict(), ensure_ascii=False, indent=indent) + "\n"
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Transcript:
+        """Rebuild a transcript from :meth:`to_dict` output."""
+        segments = tuple(
+            Segment(**{**{k: v for k, v in s.items() if k in _SEGMENT_FIELDS},
+                       "words": tuple(Word(**w) for w in s.get("words", ())),
+                       "flags": tuple(s.get("flags", ()))})
+            for s in data.get("segments", ()))
+        quality = data.get("quality") or {}
+        return cls(
+            text=data["text"], language=data.get("language"), duration=float(data["duration"]),
+            segments=segments, task=data.get("task", "transcribe"),
+            chunks=tuple(ChunkRecord(**c) for c in data.get("chunks", ())),
+            usage=Accounting(**(data.get("usage") or {})),
+            quality=QualitySummary(dict(quality.get("flagged_share", {})), float(quality.get("any_flag_share", 0.0)),
+                                   int(quality.get("flagged_segments", 0))),
+        )
+
+    @classmethod
+    def from_json(cls, text: str) -> Transcript:
+        """Rebuild a transcript from :meth:`to_json` output."""
+        return cls.from_dict(json.loads(text))
+
+
+_SEGMENT_FIELDS = {"id", "start", "end", "text", "avg_logprob", "no_speech_prob", "compression_ratio",
+                   "temperature", "chunk"}
+
+
+def _segment_dict(segment: Segment) -> dict[str, Any]:
+    data = asdict(segment)
+    data["words"] = [asdict(w) for w in segment.words]
+    data["flags"] = list(segment.flags)
+    return data
