@@ -10,11 +10,17 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import tempfile
 from collections.abc import Sequence
+from pathlib import Path
 
-from .chunking import ChunkOptions, export_chunk, measure_energy, split_chunk
-from .engines.base import Engine, TranscribeOptions
+from .chunking import ChunkOptions, export_chunk, measure_energy, plan_chunks, split_chunk
+from .engines.base import MIN_BILLED_SECONDS, Engine, TranscribeOptions
 from .errors import ChunkTooLarge, PayloadTooLarge
+from .merge import merge
+from .preprocess import AudioInput, preprocess
+from .quality import QualityOptions
+from .transcript import Accounting, Transcript
 from .types import AudioInfo, Chunk, ChunkResult
 
 log = logging.getLogger("stt_toolkit")
@@ -57,3 +63,33 @@ async def transcribe_chunks(
         await asyncio.gather(*tasks, return_exceptions=True)
         raise
     return sorted((r for group in nested for r in group), key=lambda r: (r.chunk.start, r.chunk.end))
+
+
+def accounting(results: Sequence[ChunkResult], billed: bool) -> Accounting:
+    """What a file's chunk results cost: audio sent, seconds billed, requests and retries."""
+    seconds = [r.chunk.duration for r in results]
+    return Accounting(
+        audio_seconds=round(sum(seconds), 3),
+        billed_seconds=round(sum(max(MIN_BILLED_SECONDS, s) for s in seconds), 3) if billed else 0.0,
+        requests=sum(r.attempts for r in results), retries=sum(r.attempts - 1 for r in results),
+    )
+
+
+async def transcribe_audio(
+    audio: AudioInput, engine: Engine, options: TranscribeOptions | None = None,
+    chunk_options: ChunkOptions | None = None, quality: QualityOptions | None = None,
+    strict: bool = True, name: str | None = None,
+) -> Transcript:
+    """Preprocess, plan, transcribe and merge one input into a :class:`Transcript`.
+
+    The 16 kHz FLAC lives in a temporary folder for the duration of the call.
+    """
+    options = options or TranscribeOptions()
+    chunk_options = chunk_options or ChunkOptions()
+    engine.check(options)
+    with tempfile.TemporaryDirectory(prefix="stt-") as tmp:
+        info = await asyncio.to_thread(preprocess, audio, Path(tmp) / "audio.flac", strict=strict, name=name)
+        chunks = await asyncio.to_thread(plan_chunks, info, chunk_options)
+        results = await transcribe_chunks(info, chunks, engine, options, chunk_options)
+    return merge(results, info.duration, accounting(results, getattr(engine, "bills", False)),
+                 quality or QualityOptions())

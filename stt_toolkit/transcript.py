@@ -8,7 +8,9 @@ The JSON keeps the API's ``verbose_json`` field names (``task``, ``language``, `
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Any
 
 from .types import Segment, Word
@@ -81,6 +83,31 @@ class Transcript:
     def to_json(self, indent: int | None = 2) -> str:
         """The transcript as JSON text (see the module docstring)."""
         return json.dumps(self.to_dict(), ensure_ascii=False, indent=indent) + "\n"
+
+    def to_srt(self) -> str:
+        """SubRip subtitles (see :mod:`stt_toolkit.export`)."""
+        from .export import render
+
+        return render(self, "srt")
+
+    def to_vtt(self, highlight_words: bool = False) -> str:
+        """WebVTT subtitles, optionally with karaoke-style word timestamps."""
+        from .export import render
+
+        return render(self, "vtt", highlight_words=highlight_words)
+
+    def to_text(self) -> str:
+        """Readable paragraphs of plain text."""
+        from .export import render
+
+        return render(self, "txt")
+
+    def save(self, path: str | os.PathLike[str]) -> Path:
+        """Write the transcript in the format its extension names (.srt .vtt .json .txt)."""
+        from .export import write_outputs
+
+        target = Path(path)
+        return write_outputs(self, target.parent, target.stem, [target.suffix.lstrip(".").lower()])[0]
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Transcript:

@@ -92,6 +92,8 @@ def build_form(model: str, options: TranscribeOptions) -> dict[str, Any]:
 class ApiEngine:
     """Transcribes chunks through an OpenAI-compatible HTTP API, with retries and pacing."""
 
+    bills = True  # every request is billed, at least 10 s
+
     def __init__(self, provider: Provider = GROQ, *, api_key: str | None = None, base_url: str | None = None,
                  model: str | None = None, options: ApiOptions | None = None,
                  transport: httpx.AsyncBaseTransport | None = None) -> None:

@@ -47,6 +47,7 @@ class LocalEngine:
     """Transcribes chunks with faster-whisper, int8 on the CPU, word timestamps on."""
 
     name = "local"
+    bills = False
 
     def __init__(self, model: str | os.PathLike[str] | None = None, *, compute_type: str = "int8",
                  cpu_threads: int = 0, beam_size: int = 5, workers: int = 1) -> None:
@@ -57,7 +58,7 @@ class LocalEngine:
         self.usage = Usage()
         self._model: Any = None
         self._load_lock = threading.Lock()
-        self._workers = asyncio.Semaphore(workers)
+        self._workers = threading.BoundedSemaphore(workers)  # not an asyncio one: usable from any loop
 
     def __repr__(self) -> str:
         return f"LocalEngine(model={self.model_for('transcribe')!r}, compute_type={self.compute_type!r})"
@@ -99,11 +100,14 @@ class LocalEngine:
 
     async def transcribe(self, audio: ChunkAudio, options: TranscribeOptions) -> ChunkResult:
         """Decode one chunk in a worker thread; see :class:`~stt_toolkit.engines.base.Engine`."""
-        async with self._workers:
-            result = await asyncio.to_thread(self.transcribe_sync, audio, options)
+        result = await asyncio.to_thread(self._transcribe_limited, audio, options)
         self.usage.requests += 1
         self.usage.record_success(audio.chunk.duration, None, billed=False)
         return result
+
+    def _transcribe_limited(self, audio: ChunkAudio, options: TranscribeOptions) -> ChunkResult:
+        with self._workers:
+            return self.transcribe_sync(audio, options)
 
     def transcribe_sync(self, audio: ChunkAudio, options: TranscribeOptions) -> ChunkResult:
         """The blocking work of :meth:`transcribe`."""

@@ -1,0 +1,101 @@
+"""Merge quality on real long-form speech: whole-file versus chunked transcription.
+
+    python bench/bench_merge.py [--chunks 30,60,120] [--overlaps 2,5,10]
+
+With the local engine (tiny.en), each file in ../shared/audio/long_en and the synthetic
+podcast is transcribed as one chunk and then chunked at every (chunk, overlap) pair. For each
+run: word error rate against the reference, the merge penalty (chunked WER minus whole WER),
+and words doubled or dropped near the cuts, found by aligning the words to the reference.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from pathlib import Path
+
+from rapidfuzz.distance import Levenshtein
+
+import stt_toolkit as stt
+from stt_toolkit.pipeline import transcribe_audio
+from stt_toolkit.transcript import Transcript
+from stt_toolkit.wer import normalize_words, word_error_rate
+
+SHARED = Path(__file__).resolve().parents[2] / "shared" / "audio"
+FILES = [SHARED / "long_en" / "ljspeech_LJ001-0001_to_0032_continuous.flac",
+         SHARED / "long_en" / "stitched_multispeaker_real_speech_16k.flac",
+         SHARED / "synthetic" / "tts_podcast_2voices_16k.flac"]
+NEAR = 1.0  # seconds around an overlap that count as "near a cut"
+
+
+def timed_words(transcript: Transcript) -> list[tuple[str, float]]:
+    return [(token, (w.start + w.end) / 2) for w in transcript.words for token in normalize_words(w.word)]
+
+
+def cut_regions(transcript: Transcript) -> list[tuple[float, float]]:
+    chunks = transcript.chunks
+    return [(b.start - NEAR, a.end + NEAR) for a, b in zip(chunks, chunks[1:])]
+
+
+def errors_near_cuts(reference: str, transcript: Transcript, regions: list[tuple[float, float]]) -> tuple[int, int]:
+    """(doubled, dropped): inserted words repeating a neighbour, and deleted reference words,
+    inside the regions."""
+    ref = normalize_words(reference)
+    hyp = timed_words(transcript)
+    tokens = [t for t, _ in hyp]
+
+    def near(t: float) -> bool:
+        return any(lo <= t <= hi for lo, hi in regions)
+
+    doubled = dropped = 0
+    for tag, i1, i2, j1, j2 in Levenshtein.opcodes(ref, tokens):
+        if tag == "insert":
+            for j in range(j1, j2):
+                window = tokens[max(0, j - 3):j] + tokens[j + 1:j + 4]
+                if near(hyp[j][1]) and tokens[j] in window:
+                    doubled += 1
+        if tag == "delete":
+            around = [hyp[k][1] for k in (j1 - 1, j1) if 0 <= k < len(hyp)]
+            if around and any(near(t) for t in around):
+                dropped += i2 - i1
+    return doubled, dropped
+
+
+async def run_file(path: Path, engine: stt.LocalEngine, chunks: list[int], overlaps: list[int]) -> list[str]:
+    reference = path.with_suffix(".txt").read_text()
+    whole = await transcribe_audio(path, engine, chunk_options=stt.ChunkOptions(target_seconds=10_000))
+    whole_wer = word_error_rate(reference, whole.text)
+    rows = [f"| {path.stem[:32]} | whole | - | 1 | {whole_wer * 100:.2f} | - | - | - |"]
+    for size in chunks:
+        for overlap in overlaps:
+            options = stt.ChunkOptions(target_seconds=size, overlap_seconds=overlap, search_seconds=size / 6)
+            chunked = await transcribe_audio(path, engine, chunk_options=options)
+            wer = word_error_rate(reference, chunked.text)
+            regions = cut_regions(chunked)
+            doubled, dropped = errors_near_cuts(reference, chunked, regions)
+            base_doubled, base_dropped = errors_near_cuts(reference, whole, regions)
+            rows.append(f"| {path.stem[:32]} | {size} s | {overlap} s | {len(chunked.chunks)} | {wer * 100:.2f} | "
+                        f"{(wer - whole_wer) * 100:+.2f} | {doubled} ({base_doubled}) | {dropped} ({base_dropped}) |")
+            print(rows[-1], file=sys.stderr)
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--chunks", default="30,60,120")
+    parser.add_argument("--overlaps", default="2,5,10")
+    args = parser.parse_args()
+    chunks = [int(x) for x in args.chunks.split(",")]
+    overlaps = [int(x) for x in args.overlaps.split(",")]
+    engine = stt.LocalEngine()
+    print("| file | chunk | overlap | chunks | WER % | penalty pp | doubled near cuts (whole) | "
+          "dropped near cuts (whole) |")
+    print("|---|---|---|---|---|---|---|---|")
+    for path in FILES:
+        for row in asyncio.run(run_file(path, engine, chunks, overlaps)):
+            print(row)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,80 @@
+"""Quality flags, the summary, and the Transcript's JSON round trip."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from stt_toolkit.quality import QualityOptions, flag_segments, segment_flags, spoken_text, summarize
+from stt_toolkit.transcript import Accounting, ChunkRecord, QualitySummary, Transcript
+from stt_toolkit.types import Segment, Word
+
+
+def seg(logprob: float | None = -0.2, no_speech: float | None = 0.01, ratio: float | None = 1.5,
+        words: tuple[Word, ...] = (), start: float = 0.0, end: float = 2.0, text: str = " hi") -> Segment:
+    return Segment(0, start, end, text, logprob, no_speech, ratio, 0.0, words)
+
+
+@pytest.mark.parametrize(("segment", "flags"), [
+    (seg(), ()),
+    (seg(logprob=-0.7), ("low_confidence",)),
+    (seg(logprob=-1.2), ("failed_decode", "low_confidence")),
+    (seg(no_speech=0.8), ("no_speech",)),
+    (seg(no_speech=0.8, logprob=-1.5), ("failed_decode", "low_confidence", "no_speech", "silence_hallucination")),
+    (seg(ratio=2.6), ("repetition",)),
+    (seg(logprob=None, no_speech=None, ratio=None), ()),
+    (seg(words=(Word("a", 1.0, 1.0),)), ("timing",)),
+    (seg(words=(Word("a", 1.0, 1.5), Word("b", 0.8, 1.9))), ("timing",)),
+    (seg(words=(Word("a", 1.0, 1.5), Word("b", 1.5, 1.9))), ()),
+])
+def test_flags_follow_whispers_thresholds(segment: Segment, flags: tuple[str, ...]) -> None:
+    assert segment_flags(segment) == flags
+
+
+def test_thresholds_are_options_and_boundary_is_kept() -> None:
+    strict = QualityOptions(low_logprob=-0.1)
+    assert segment_flags(seg(logprob=-0.2), strict) == ("low_confidence",)
+    from dataclasses import replace
+
+    assert segment_flags(replace(seg(), flags=("boundary",))) == ("boundary",)
+
+
+def test_hallucinations_leave_the_text_but_stay_flagged() -> None:
+    segments = flag_segments([seg(text=" Hello."), seg(no_speech=0.9, logprob=-2, text=" Thanks for watching!"),
+                              seg(text=" Bye.")])
+    assert spoken_text(segments) == "Hello. Bye."
+    assert spoken_text(segments, QualityOptions(drop_silence_hallucinations=False)) == \
+        "Hello. Thanks for watching! Bye."
+    assert "silence_hallucination" in segments[1].flags
+
+
+def test_summary_shares() -> None:
+    segments = flag_segments([seg(logprob=-0.7, start=0, end=10), seg(ratio=3, start=10, end=15),
+                              seg(start=15, end=40)])
+    summary = summarize(segments, 40)
+    assert summary.flagged_share == {"low_confidence": 0.25, "repetition": 0.125}
+    assert summary.any_flag_share == 0.375 and summary.flagged_segments == 2
+    assert summarize(segments, 0) == QualitySummary()
+
+
+def test_json_round_trip_is_lossless() -> None:
+    segments = (
+        Segment(0, 0.0, 2.5, " Héllo wörld, 日本語", -0.123456789, 0.0123, 1.61, 0.2,
+                (Word(" Héllo", 0.0, 1.0, 0.91), Word(" wörld,", 1.0, 1.75, None), Word(" 日本語", 1.75, 2.5, 0.5)),
+                "0", ("boundary",)),
+        Segment(1, 2.5, 4.0, " no words", None, None, None, None, (), "1", ()),
+    )
+    transcript = Transcript(
+        text="Héllo wörld, 日本語 no words", language="en", duration=4.000001, segments=segments,
+        chunks=(ChunkRecord("0", 0.0, 3.0, "whisper-large-v3-turbo", "req_1", 2), ChunkRecord("1", 2.0, 4.0, "m")),
+        usage=Accounting(4.0, 20.0, 3, 1), quality=QualitySummary({"boundary": 0.625}, 0.625, 1),
+    )
+    text = transcript.to_json()
+    assert Transcript.from_json(text) == transcript
+    data = json.loads(text)
+    assert set(data) >= {"task", "language", "duration", "text", "segments", "words", "chunks", "usage", "quality"}
+    assert set(data["segments"][0]) >= {"id", "start", "end", "text", "avg_logprob", "no_speech_prob",
+                                        "compression_ratio", "temperature", "words", "chunk", "flags"}
+    assert [w["word"] for w in data["words"]] == [" Héllo", " wörld,", " 日本語"]
+    assert "日本語" in text, "UTF-8, not escaped"
