@@ -56,9 +56,11 @@ def errors_near_cuts(reference: str, transcript: Transcript, regions: list[tuple
                 if near(hyp[j][1]) and tokens[j] in window:
                     doubled += 1
         if tag == "delete":
-            around = [hyp[k][1] for k in (j1 - 1, j1) if 0 <= k < len(hyp)]
-            if around and any(near(t) for t in around):
-                dropped += i2 - i1
+            # place the missing words evenly between the hypothesis words around them
+            before = hyp[j1 - 1][1] if j1 > 0 else (hyp[0][1] if hyp else 0.0)
+            after = hyp[j1][1] if j1 < len(hyp) else before
+            count = i2 - i1
+            dropped += sum(near(before + (after - before) * (m + 1) / (count + 1)) for m in range(count))
     return doubled, dropped
 
 

@@ -18,7 +18,12 @@ from .errors import (
     EmptyAudioFile, EngineError, FfmpegError, MissingDependency, ModelNotFound, NoAudioStream, NotAudioError,
     PayloadTooLarge, RateLimited, SttError, TruncatedAudioError, UnsupportedTask,
 )
-from .pipeline import transcribe_chunks
+from .batch import BatchSummary, FileOutcome
+from .facade import atranscribe, atranscribe_many, atranslate, transcribe, transcribe_many, translate
+from .options import RunOptions
+from .pipeline import transcribe_audio, transcribe_chunks
+from .quality import QualityOptions
+from .transcript import Transcript
 from .preprocess import preprocess
 from .types import AudioInfo, Chunk, ChunkAudio, ChunkResult, Segment, Word
 
@@ -36,6 +41,7 @@ __all__ = [
     "AudioInfo",
     "AuthenticationError",
     "BadAudioRequest",
+    "BatchSummary",
     "Chunk",
     "ChunkAudio",
     "ChunkOptions",
@@ -51,21 +57,28 @@ __all__ = [
     "Engine",
     "EngineError",
     "FfmpegError",
+    "FileOutcome",
     "LocalEngine",
     "MissingDependency",
     "ModelNotFound",
     "NoAudioStream",
     "NotAudioError",
     "PayloadTooLarge",
+    "QualityOptions",
     "RateLimited",
+    "RunOptions",
     "Segment",
     "SttError",
     "TranscribeOptions",
+    "Transcript",
     "TruncatedAudioError",
     "UnsupportedTask",
     "Usage",
     "Word",
     "__version__",
+    "atranscribe",
+    "atranscribe_many",
+    "atranslate",
     "create_engine",
     "export_chunk",
     "export_chunks",
@@ -73,5 +86,9 @@ __all__ = [
     "plan_chunks",
     "preprocess",
     "split_chunk",
+    "transcribe",
+    "transcribe_audio",
     "transcribe_chunks",
+    "transcribe_many",
+    "translate",
 ]

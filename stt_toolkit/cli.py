@@ -8,19 +8,21 @@ succeeded, 1 when any failed, 2 for usage errors, 130 when interrupted.
 from __future__ import annotations
 
 import argparse
-import json
+import asyncio
 import logging
 import sys
 from collections.abc import Sequence
-from dataclasses import asdict
 from pathlib import Path
 
 from . import __version__
-from .chunking import DEFAULT_MAX_BYTES, ChunkOptions, export_chunks, plan_chunks
+from .batch import BatchSummary, plan_file, process_files
+from .chunking import DEFAULT_MAX_BYTES
 from .errors import SttError
-from .files import InputFile, find_media_files, write_atomic
-from .preprocess import preprocess
-from .types import AudioInfo, Chunk
+from .export import FORMATS
+from .files import InputFile, find_media_files
+from .options import PRICE_PER_HOUR, RunOptions
+from .prepare_cmd import add_prepare_parser, run_prepare
+from .progress import BarReporter, LineReporter, QuietReporter
 
 log = logging.getLogger("stt_toolkit")
 
@@ -30,81 +32,159 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="stt-toolkit", description=__doc__.splitlines()[0])
     parser.add_argument("--version", action="version", version=f"stt-toolkit {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
-    prepare = commands.add_parser(
-        "prepare", help="decode media to 16 kHz mono FLAC and plan its chunks",
-        description="Decode each input to OUT_DIR/<stem>.flac (16 kHz mono 16-bit FLAC) and "
-        "write its chunk plan to OUT_DIR/<stem>.chunks.json.")
-    prepare.add_argument("inputs", nargs="+", metavar="INPUT", help="files or folders (searched recursively)")
-    prepare.add_argument("-o", "--out-dir", type=Path, default=Path("prepared"), help="default: ./prepared")
-    prepare.add_argument("--chunk-seconds", type=float, default=600.0, help="target chunk length (600)")
-    prepare.add_argument("--overlap-seconds", type=float, default=10.0, help="overlap around each cut (10)")
-    prepare.add_argument("--search-seconds", type=float, default=30.0, help="cut search window, +- (30)")
-    prepare.add_argument("--max-bytes", type=int, default=DEFAULT_MAX_BYTES, help="byte limit per chunk")
-    prepare.add_argument("--codec", choices=["flac", "wav", "ogg-opus"], default="flac", help="chunk codec")
-    prepare.add_argument("--export-chunks", action="store_true", help="also write each chunk's audio")
-    prepare.add_argument("--lenient", action="store_true", help="keep what decodes from damaged files")
-    prepare.add_argument("-q", "--quiet", action="store_true", help="print only errors")
+    run = commands.add_parser("transcribe", help="transcribe files and folders into subtitles and text",
+                              description="Transcribe each input into OUT_DIR/<relative path>.<format>.")
+    run.add_argument("inputs", nargs="+", metavar="INPUT", help="files or folders (searched recursively)")
+    run.add_argument("-o", "--out-dir", type=Path, default=Path("transcripts"), help="default: ./transcripts")
+    run.add_argument("-f", "--formats", default="srt,vtt,json,txt", help="comma-separated: srt,vtt,json,txt")
+    run.add_argument("--include", action="append", default=[], metavar="GLOB", help="only files matching")
+    run.add_argument("--exclude", action="append", default=[], metavar="GLOB", help="skip files matching")
+    run.add_argument("--overwrite", action="store_true", help="redo files whose outputs exist")
+    run.add_argument("--dry-run", action="store_true", help="show durations, chunks and cost; send nothing")
+    run.add_argument("-q", "--quiet", action="store_true", help="no progress; only the summary")
+    _add_run_options(run)
+    models = commands.add_parser("models", help="list the engine's models")
+    for flag in ("--engine", "--model", "--base-url"):
+        models.add_argument(flag, default="auto" if flag == "--engine" else None)
+    add_prepare_parser(commands)
     return parser
+
+
+def _add_run_options(parser: argparse.ArgumentParser) -> None:
+    d = RunOptions()
+    parser.add_argument("--engine", choices=["auto", "groq", "openai", "local"], default=d.engine,
+                        help="auto: groq when GROQ_API_KEY is set, else the offline local engine")
+    parser.add_argument("--model", default=d.model, help="model id, or a local model directory")
+    parser.add_argument("--language", default=d.language, help="ISO-639-1 code of the speech (default: detect)")
+    parser.add_argument("--translate", action="store_true", help="translate to English")
+    parser.add_argument("--prompt", default=d.prompt, help="spelling and style guide for the model")
+    parser.add_argument("--temperature", type=float, default=d.temperature)
+    parser.add_argument("--word-timestamps", action=argparse.BooleanOptionalAction, default=d.word_timestamps)
+    parser.add_argument("--concurrency", type=int, default=d.concurrency, help="requests in flight (4)")
+    parser.add_argument("--chunk-seconds", type=float, default=d.chunk_seconds, help="target chunk length (600)")
+    parser.add_argument("--overlap-seconds", type=float, default=d.overlap_seconds, help="overlap at cuts (10)")
+    parser.add_argument("--search-seconds", type=float, default=d.search_seconds, help="cut search window (30)")
+    parser.add_argument("--max-bytes", type=int, default=d.max_bytes, help=f"upload limit ({DEFAULT_MAX_BYTES})")
+    parser.add_argument("--codec", choices=["flac", "wav", "ogg-opus"], default=d.codec)
+    parser.add_argument("--rpm", type=float, default=d.rpm, help="client-side requests per minute")
+    parser.add_argument("--audio-seconds-per-hour", type=float, default=d.audio_seconds_per_hour)
+    parser.add_argument("--max-attempts", type=int, default=d.max_attempts)
+    parser.add_argument("--base-url", default=d.base_url, help="API root (else GROQ_BASE_URL / OPENAI_BASE_URL)")
+    parser.add_argument("--strict", action=argparse.BooleanOptionalAction, default=d.strict,
+                        help="refuse damaged files (--no-strict keeps what decodes)")
+    parser.add_argument("--keep-hallucinations", action="store_true", help="keep flagged silence text")
+    parser.add_argument("--highlight-words", action="store_true", help="karaoke word timestamps in VTT")
+
+
+def run_options(args: argparse.Namespace) -> RunOptions:
+    """The library options named by the parsed flags (same names)."""
+    names = RunOptions.__dataclass_fields__.keys()
+    return RunOptions.from_kwargs(**{k: v for k, v in vars(args).items() if k in names})
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; returns the exit code."""
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.ERROR if args.quiet else logging.INFO, format="%(message)s")
+    logging.basicConfig(level=logging.WARNING if getattr(args, "quiet", False) else logging.INFO,
+                        format="%(message)s")
+    for noisy in ("httpx", "faster_whisper"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
     try:
-        options = ChunkOptions(args.chunk_seconds, args.overlap_seconds, args.search_seconds,
-                               args.max_bytes, args.codec)
-    except ValueError as exc:
+        if args.command == "prepare":
+            return run_prepare(args)
+        if args.command == "models":
+            return _models(args)
+        return _transcribe(args)
+    except KeyboardInterrupt:
+        print("stt-toolkit: interrupted; finished chunks and files are kept, run again to resume",
+              file=sys.stderr)
+        return 130
+    except (ValueError, TypeError) as exc:
         print(f"stt-toolkit: error: {exc}", file=sys.stderr)
         return 2
-    try:
-        return _prepare(args, options)
-    except KeyboardInterrupt:
-        print("stt-toolkit: interrupted; finished files are kept", file=sys.stderr)
-        return 130
+    except SttError as exc:
+        print(f"stt-toolkit: {exc}", file=sys.stderr)
+        return 1
 
 
-def _prepare(args: argparse.Namespace, options: ChunkOptions) -> int:
-    failures: list[str] = []
-    done = 0
+def _inputs(args: argparse.Namespace) -> tuple[list[InputFile], list[str]]:
+    files: list[InputFile] = []
+    missing: list[str] = []
     for raw in args.inputs:
         try:
-            files = find_media_files([raw])
+            files += find_media_files([raw], args.include, args.exclude)
         except SttError as exc:
-            failures.append(str(exc))
-            log.error("FAILED %s", exc)
+            missing.append(str(exc))
+    return files, missing
+
+
+def _transcribe(args: argparse.Namespace) -> int:
+    options = run_options(args)
+    options.validate()
+    formats = [f.strip() for f in args.formats.split(",") if f.strip()]
+    if not formats or set(formats) - set(FORMATS):
+        raise ValueError(f"--formats takes a comma-separated list of {', '.join(FORMATS)}")
+    files, missing = _inputs(args)
+    if args.dry_run:
+        return _dry_run(files, missing, options)
+    reporter = QuietReporter() if args.quiet else BarReporter() if sys.stderr.isatty() else LineReporter()
+    try:
+        summary = asyncio.run(process_files(files, args.out_dir, formats, options, overwrite=args.overwrite,
+                                            reporter=reporter))
+    finally:
+        if isinstance(reporter, BarReporter):
+            reporter.close()
+    _print_summary(summary, missing)
+    return 1 if missing or summary.count("failed") else 0
+
+
+def _print_summary(summary: BatchSummary, missing: list[str]) -> None:
+    out = sys.stderr
+    if summary.stopped:
+        print(f"stopped: {summary.stopped}", file=out)
+    print(f"{summary.count('done')} done, {summary.count('skipped')} skipped, "
+          f"{summary.count('failed') + len(missing)} failed", file=out)
+    for outcome in summary.outcomes:
+        if outcome.status == "failed":
+            print(f"  failed: {outcome.input.path}: {outcome.error}", file=out)
+    for line in missing:
+        print(f"  failed: {line}", file=out)
+    cost = f", estimated cost ${summary.cost:.4f} ({summary.model})" if summary.billed_seconds else ""
+    print(f"audio: {summary.audio_seconds / 3600:.2f} h; billed: {summary.billed_seconds:.0f} s{cost}; "
+          f"flagged segments: {summary.flagged_segments}", file=out)
+
+
+def _dry_run(files: list[InputFile], missing: list[str], options: RunOptions) -> int:
+    models = list(PRICE_PER_HOUR)
+    print("file\tduration_s\tchunks\tbilled_s\t" + "\t".join(f"usd_{m}" for m in models))
+    failed = len(missing)
+    total = [0.0, 0, 0.0]
+    for item in files:
+        planned = plan_file(item, options)
+        if planned.error:
+            failed += 1
+            print(f"{item.relative}\tFAILED: {planned.error}")
             continue
-        for item in files:
-            try:
-                _prepare_one(item, args.out_dir, options, args.export_chunks, not args.lenient)
-                done += 1
-            except SttError as exc:
-                failures.append(str(exc).splitlines()[0])
-                log.error("FAILED %s", exc)
-    log.info("%d file(s) prepared, %d failed", done, len(failures))
-    for failure in failures:
-        print(f"  failed: {failure}", file=sys.stderr)
-    return 1 if failures else 0
+        total = [total[0] + planned.duration, total[1] + planned.chunks, total[2] + planned.billed_seconds]
+        costs = "\t".join(f"{PRICE_PER_HOUR[m] * planned.billed_seconds / 3600:.4f}" for m in models)
+        print(f"{item.relative}\t{planned.duration:.1f}\t{planned.chunks}\t{planned.billed_seconds:.1f}\t{costs}")
+    costs = "\t".join(f"{PRICE_PER_HOUR[m] * total[2] / 3600:.4f}" for m in models)
+    print(f"TOTAL\t{total[0]:.1f}\t{total[1]}\t{total[2]:.1f}\t{costs}")
+    for line in missing:
+        print(f"failed: {line}", file=sys.stderr)
+    return 1 if failed else 0
 
 
-def _prepare_one(item: InputFile, out_dir: Path, options: ChunkOptions, export: bool, strict: bool) -> None:
-    stem = out_dir / item.relative.with_suffix("")
-    info = preprocess(item.path, stem.with_suffix(".flac"), strict=strict)
-    chunks = plan_chunks(info, options)
-    write_atomic(stem.with_suffix(".chunks.json"), plan_json(info, chunks, options))
-    if export:
-        for audio in export_chunks(info, chunks, options):
-            write_atomic(stem.parent / f"{stem.name}.chunks" / audio.filename, audio.data)
-    source = f"{info.source_codec or '?'} {info.source_sample_rate or '?'} Hz {info.source_channels or '?'} ch"
-    log.info("ok  %s  %.1f s  (%s)  -> %d chunk(s)", item.relative, info.duration, source, len(chunks))
+def _models(args: argparse.Namespace) -> int:
+    options = RunOptions(engine=args.engine, model=args.model, base_url=args.base_url)
 
+    async def listing() -> list[str]:
+        engine = options.make_engine()
+        try:
+            return await engine.list_models()
+        finally:
+            await engine.aclose()
 
-def plan_json(info: AudioInfo, chunks: list[Chunk], options: ChunkOptions) -> str:
-    """The chunk plan of one file as JSON (times in seconds)."""
-    def chunk_dict(c: Chunk) -> dict[str, object]:
-        return {"name": c.name, "start": c.start_seconds, "end": c.end_seconds,
-                "keep_start": c.keep_start / c.sample_rate, "keep_end": c.keep_end / c.sample_rate}
-
-    audio = {k: (str(v) if isinstance(v, Path) else v) for k, v in asdict(info).items()}
-    return json.dumps({"audio": audio, "options": asdict(options),
-                       "chunks": [chunk_dict(c) for c in chunks]}, indent=2) + "\n"
+    for name in asyncio.run(listing()):
+        print(name)
+    return 0

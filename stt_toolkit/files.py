@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import fnmatch
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,24 +25,35 @@ class InputFile:
     relative: Path
 
 
-def find_media_files(paths: Iterable[str | Path]) -> list[InputFile]:
+def find_media_files(paths: Iterable[str | Path], include: Sequence[str] = (),
+                     exclude: Sequence[str] = ()) -> list[InputFile]:
     """Expand files and folders (recursively, media endings only) into a sorted file list.
 
-    A named file is taken whatever its ending; a missing path raises
-    :class:`~stt_toolkit.errors.AudioFileNotFound`.
+    A named file is taken whatever its ending. Inside folders, ``include`` globs (any of
+    them) and ``exclude`` globs (none of them) filter the paths relative to the folder.
+    A missing path raises :class:`~stt_toolkit.errors.AudioFileNotFound`.
     """
     found: dict[Path, InputFile] = {}
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
             for file in sorted(p for p in path.rglob("*") if p.is_file()):
-                if file.suffix.lower() in MEDIA_EXTENSIONS and not file.name.startswith("."):
-                    found.setdefault(file.resolve(), InputFile(file, file.relative_to(path)))
+                relative = file.relative_to(path)
+                if (file.suffix.lower() in MEDIA_EXTENSIONS and not any(p.startswith(".") for p in relative.parts)
+                        and _selected(relative, include, exclude)):
+                    found.setdefault(file.resolve(), InputFile(file, relative))
         elif path.exists():
             found.setdefault(path.resolve(), InputFile(path, Path(path.name)))
         else:
             raise AudioFileNotFound(str(path), "no such file or folder")
     return list(found.values())
+
+
+def _selected(relative: Path, include: Sequence[str], exclude: Sequence[str]) -> bool:
+    text = relative.as_posix()
+    if include and not any(fnmatch.fnmatch(text, g) or fnmatch.fnmatch(relative.name, g) for g in include):
+        return False
+    return not any(fnmatch.fnmatch(text, g) or fnmatch.fnmatch(relative.name, g) for g in exclude)
 
 
 def write_atomic(path: Path, data: bytes | str) -> None:

@@ -11,9 +11,10 @@ import asyncio
 import logging
 import os
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from .cache import ChunkCache
 from .chunking import ChunkOptions, export_chunk, measure_energy, plan_chunks, split_chunk
 from .engines.base import MIN_BILLED_SECONDS, Engine, TranscribeOptions
 from .errors import ChunkTooLarge, PayloadTooLarge
@@ -29,25 +30,37 @@ log = logging.getLogger("stt_toolkit")
 async def transcribe_chunks(
     flac: str | os.PathLike[str] | AudioInfo, chunks: Sequence[Chunk], engine: Engine,
     options: TranscribeOptions | None = None, chunk_options: ChunkOptions | None = None,
-    max_pending: int = 16,
+    max_pending: int = 16, cache: ChunkCache | None = None,
+    on_chunk: Callable[[ChunkResult], None] | None = None,
 ) -> list[ChunkResult]:
     """Export and transcribe ``chunks`` concurrently; results come back in time order.
 
     The engine bounds the requests in flight; ``max_pending`` bounds the chunks exported
-    but not yet answered, so memory stays per chunk, not per file. If any chunk fails for
-    good, the others are cancelled and the error is raised.
+    but not yet answered, so memory stays per chunk, not per file. With a ``cache``, a chunk
+    answered before (same audio, same parameters) is not sent again, and each new answer is
+    stored as soon as it arrives. ``on_chunk`` is called with every result. If any chunk
+    fails for good, the others are cancelled and the error is raised.
     """
     options = options or TranscribeOptions()
     chunk_options = chunk_options or ChunkOptions()
     engine.check(options)
     pending = asyncio.Semaphore(max_pending)
+    model = engine.model_for(options.task)
 
     async def run(chunk: Chunk) -> list[ChunkResult]:
         async with pending:
             try:
                 audio = await asyncio.to_thread(export_chunk, flac, chunk, chunk_options.codec,
                                                 chunk_options.max_bytes)
-                return [await engine.transcribe(audio, options)]
+                key = cache.key(audio, engine.name, model, options) if cache else None
+                result = cache.get(key, chunk) if cache and key else None
+                if result is None:
+                    result = await engine.transcribe(audio, options)
+                    if cache and key:
+                        await asyncio.to_thread(cache.put, key, result)
+                if on_chunk:
+                    on_chunk(result)
+                return [result]
             except (ChunkTooLarge, PayloadTooLarge) as exc:
                 log.info("chunk %s is too large (%s): splitting it", chunk.name, exc)
                 profile = await asyncio.to_thread(measure_energy, flac, chunk.start, chunk.end)

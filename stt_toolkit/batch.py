@@ -1,0 +1,252 @@
+"""Many files in one run: one engine and one concurrency budget shared by every file,
+outputs mirroring the input tree, resume after a crash, one bad file never stopping the rest.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import tempfile
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal, Protocol
+
+from . import errors
+from .cache import ChunkCache
+from .chunking import plan_chunks
+from .engines import Engine
+from .engines.base import MIN_BILLED_SECONDS
+from .export import write_outputs
+from .files import InputFile
+from .merge import merge
+from .options import RunOptions, estimated_cost
+from .pipeline import accounting, transcribe_chunks
+from .preprocess import preprocess
+from .transcript import Transcript
+
+#: Errors after which no other file can succeed either: the run stops.
+FATAL = (errors.AuthenticationError, errors.ModelNotFound, errors.UnsupportedTask, errors.MissingDependency)
+CACHE_FOLDER = ".stt-cache"
+log = logging.getLogger("stt_toolkit")
+
+
+@dataclass(frozen=True)
+class FileOutcome:
+    """What happened to one input: ``done`` (with its transcript), ``skipped`` (its outputs
+    existed) or ``failed`` (with the reason)."""
+
+    input: InputFile
+    status: Literal["done", "skipped", "failed"]
+    transcript: Transcript | None = None
+    error: str | None = None
+    outputs: tuple[Path, ...] = ()
+
+
+@dataclass(frozen=True)
+class BatchSummary:
+    """The whole run: every outcome, and why it stopped early if it did."""
+
+    outcomes: tuple[FileOutcome, ...]
+    model: str
+    stopped: str | None = None
+
+    def count(self, status: str) -> int:
+        """How many files ended with ``status``."""
+        return sum(1 for o in self.outcomes if o.status == status)
+
+    @property
+    def audio_seconds(self) -> float:
+        """Audio transcribed in this run."""
+        return sum(o.transcript.duration for o in self.outcomes if o.transcript)
+
+    @property
+    def billed_seconds(self) -> float:
+        """Seconds billed in this run (10 s minimum per request; 0 for the local engine)."""
+        return sum(o.transcript.usage.billed_seconds for o in self.outcomes if o.transcript)
+
+    @property
+    def cost(self) -> float:
+        """Estimated cost in US dollars."""
+        return estimated_cost(self.model, self.billed_seconds)
+
+    @property
+    def flagged_segments(self) -> int:
+        """Segments with any quality flag other than ``timing`` and ``boundary``."""
+        return sum(1 for o in self.outcomes if o.transcript for s in o.transcript.segments
+                   if set(s.flags) - {"timing", "boundary"})
+
+
+class Reporter(Protocol):
+    """Receives progress: file durations as they become known, chunks as they finish."""
+
+    def file_started(self, item: InputFile, duration: float) -> None:
+        """A file was decoded: its duration is now known."""
+
+    def chunk_done(self, item: InputFile, seconds: float) -> None:
+        """A chunk covering ``seconds`` of the file was transcribed (or found in the cache)."""
+
+    def file_finished(self, outcome: FileOutcome) -> None:
+        """A file is done, skipped or failed."""
+
+
+def output_paths(item: InputFile, out_dir: Path, formats: Sequence[str]) -> list[Path]:
+    """``<out_dir>/<relative path without extension>.<format>`` for each format."""
+    stem = out_dir / item.relative.with_suffix("")
+    return [stem.with_name(f"{stem.name}.{fmt}") for fmt in formats]
+
+
+def cache_for(item: InputFile, out_dir: Path) -> ChunkCache:
+    """The resume cache of one input, under ``<out_dir>/.stt-cache``."""
+    digest = hashlib.sha256(str(item.path.resolve()).encode()).hexdigest()[:20]
+    return ChunkCache(out_dir / CACHE_FOLDER / digest)
+
+
+class _Run:
+    """The shared state of one batch run."""
+
+    def __init__(self, engine: Engine, options: RunOptions, out_dir: Path | None, formats: Sequence[str],
+                 overwrite: bool, reporter: Reporter | None) -> None:
+        self.engine, self.options, self.out_dir = engine, options, out_dir
+        self.formats, self.overwrite, self.reporter = list(formats), overwrite, reporter
+        self.file_slots = asyncio.Semaphore(max(2, options.concurrency))
+        self.decode_slots = asyncio.Semaphore(2)
+
+    async def one(self, item: InputFile) -> FileOutcome:
+        targets = output_paths(item, self.out_dir, self.formats) if self.out_dir else []
+        if targets and not self.overwrite and all(t.exists() for t in targets):
+            return FileOutcome(item, "skipped", outputs=tuple(targets))
+        async with self.file_slots:
+            try:
+                transcript = await self._transcribe(item)
+            except FATAL:
+                raise
+            except errors.SttError as exc:
+                reason = exc.reason if isinstance(exc, errors.AudioError) else str(exc).splitlines()[0]
+                return FileOutcome(item, "failed", error=reason)
+        if not targets or self.out_dir is None:
+            return FileOutcome(item, "done", transcript)
+        stem = targets[0].with_suffix("")
+        outputs = write_outputs(transcript, stem.parent, stem.name, self.formats, self.options.cue_options(),
+                                self.options.highlight_words)
+        cache_for(item, self.out_dir).clear()
+        try:
+            (self.out_dir / CACHE_FOLDER).rmdir()
+        except OSError:
+            pass  # other files still have entries there
+        return FileOutcome(item, "done", transcript, outputs=tuple(outputs))
+
+    async def _transcribe(self, item: InputFile) -> Transcript:
+        options = self.options
+        with tempfile.TemporaryDirectory(prefix="stt-") as tmp:
+            async with self.decode_slots:
+                info = await asyncio.to_thread(preprocess, item.path, Path(tmp) / "audio.flac", strict=options.strict)
+            chunks = await asyncio.to_thread(plan_chunks, info, options.chunk_options())
+            if self.reporter:
+                self.reporter.file_started(item, info.duration)
+
+            def progress(result: object) -> None:
+                if self.reporter:
+                    chunk = result.chunk  # type: ignore[attr-defined]
+                    self.reporter.chunk_done(item, (chunk.keep_end - chunk.keep_start) / chunk.sample_rate)
+
+            results = await transcribe_chunks(info, chunks, self.engine, options.transcribe_options(),
+                                              options.chunk_options(),
+                                              cache=cache_for(item, self.out_dir) if self.out_dir else None,
+                                              on_chunk=progress)
+        return merge(results, info.duration, accounting(results, getattr(self.engine, "bills", False)),
+                     options.quality_options())
+
+
+async def aprocess_files(files: Sequence[InputFile], out_dir: Path | None, formats: Sequence[str],
+                         options: RunOptions, *, overwrite: bool = False, reporter: Reporter | None = None,
+                         engine: Engine | None = None) -> AsyncIterator[FileOutcome]:
+    """Transcribe ``files`` concurrently, yielding each outcome as it finishes.
+
+    With an ``out_dir``, each file's ``formats`` are written there (mirroring the input
+    tree), files whose outputs all exist are skipped unless ``overwrite``, and finished
+    chunks are cached there until their file is done. Without one, nothing is written.
+
+    A fatal error (bad key, unknown model, impossible task, missing dependency) stops the
+    run: every unfinished file is yielded as failed with that reason.
+    """
+    own_engine = engine is None
+    engine = engine or options.make_engine()
+    run = _Run(engine, options, Path(out_dir) if out_dir is not None else None, formats, overwrite, reporter)
+    tasks = {asyncio.ensure_future(run.one(item)): item for item in files}
+    pending = set(tasks)
+    try:
+        while pending:
+            done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+            fatal: BaseException | None = None
+            for task in done:
+                error = task.exception()
+                if isinstance(error, FATAL):
+                    fatal = error
+                    pending.add(task)  # reported below, with the files that now cannot run
+                elif error is not None:
+                    log.error("internal error on %s", tasks[task].path, exc_info=error)
+                    yield _report(reporter, FileOutcome(tasks[task], "failed", error=f"internal error: {error!r}"))
+                else:
+                    yield _report(reporter, task.result())
+            if fatal is not None:
+                for task in pending:
+                    task.cancel()
+                for task in sorted(pending, key=lambda t: str(tasks[t].path)):
+                    yield _report(reporter, FileOutcome(tasks[task], "failed", error=f"run stopped: {fatal}"))
+                return
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        if own_engine:
+            await engine.aclose()
+
+
+def _report(reporter: Reporter | None, outcome: FileOutcome) -> FileOutcome:
+    if reporter:
+        reporter.file_finished(outcome)
+    return outcome
+
+
+async def process_files(files: Sequence[InputFile], out_dir: Path, formats: Sequence[str], options: RunOptions,
+                        *, overwrite: bool = False, reporter: Reporter | None = None) -> BatchSummary:
+    """Run :func:`aprocess_files` to the end and summarise it."""
+    engine = options.make_engine()
+    outcomes: list[FileOutcome] = []
+    stopped = None
+    try:
+        async for outcome in aprocess_files(files, out_dir, formats, options, overwrite=overwrite,
+                                            reporter=reporter, engine=engine):
+            outcomes.append(outcome)
+            if outcome.error and outcome.error.startswith("run stopped: "):
+                stopped = outcome.error.removeprefix("run stopped: ")
+    finally:
+        await engine.aclose()
+    order = {item.path: i for i, item in enumerate(files)}
+    outcomes.sort(key=lambda o: order.get(o.input.path, 0))
+    return BatchSummary(tuple(outcomes), engine.model_for(options.transcribe_options().task), stopped)
+
+
+@dataclass(frozen=True)
+class PlannedFile:
+    """A dry run's view of one file: its length, its chunks and what sending them would bill."""
+
+    input: InputFile
+    duration: float = 0.0
+    chunks: int = 0
+    billed_seconds: float = 0.0
+    error: str | None = None
+
+
+def plan_file(item: InputFile, options: RunOptions) -> PlannedFile:
+    """Decode and plan one file without sending anything (for ``--dry-run``)."""
+    try:
+        with tempfile.TemporaryDirectory(prefix="stt-") as tmp:
+            info = preprocess(item.path, Path(tmp) / "audio.flac", strict=options.strict)
+            chunks = plan_chunks(info, options.chunk_options())
+    except errors.SttError as exc:
+        return PlannedFile(item, error=str(exc).splitlines()[0])
+    billed = sum(max(MIN_BILLED_SECONDS, c.duration) for c in chunks)
+    return PlannedFile(item, info.duration, len(chunks), billed)
