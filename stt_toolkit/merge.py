@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from rapidfuzz import fuzz
-from rapidfuzz.distance import Levenshtein
+from rapidfuzz.distance import Indel
 
 from .quality import BOUNDARY, QualityOptions, flag_segments, spoken_text, summarize
 from .transcript import Accounting, ChunkRecord, Transcript
@@ -56,17 +56,19 @@ def merge(results: Sequence[ChunkResult], duration: float | None = None, usage: 
     pieces = [_shift(r) for r in sorted(results, key=lambda r: (r.chunk.start, r.chunk.end))]
     if not pieces:
         return Transcript(text="", language=None, duration=duration or 0.0, segments=())
-    heads, tails = [0] * len(pieces), [len(p.words) for p in pieces]
+    kept = [set(range(len(p.words))) for p in pieces]
     seg_cuts = [(p.keep_start, p.keep_end) for p in pieces]
     seg_cuts[0] = (float("-inf"), seg_cuts[0][1])
     seg_cuts[-1] = (seg_cuts[-1][0], float("inf"))
-    for i, (a, b) in enumerate(zip(pieces, pieces[1:])):
+    for n, (a, b) in enumerate(zip(pieces, pieces[1:])):
         if a.words and b.words:
-            tails[i], heads[i + 1] = _align_cut(a, b)
+            i, j = _align_cut(a, b)
+            extra_a, extra_b = _unheard(a, b, i, j)
+            kept[n] -= set(range(i, len(a.words))) - extra_a
+            kept[n + 1] -= set(range(j)) - extra_b
     segments: list[Segment] = []
-    for i, piece in enumerate(pieces):
-        tail = max(tails[i], heads[i])
-        segments += _kept_segments(piece, heads[i], tail, seg_cuts[i])
+    for piece, indices, cut in zip(pieces, kept, seg_cuts):
+        segments += _kept_segments(piece, indices, cut)
     segments = _drop_repeated_segments(sorted(segments, key=lambda s: (s.start, s.end)))
     segments = list(flag_segments(segments, quality))
     segments = _monotonic(segments)
@@ -107,7 +109,7 @@ def _align_cut(a: _Piece, b: _Piece) -> tuple[int, int]:
     a_tail = [normalize_word(w.word) for w in a.words[a_from:]]
     b_head = [normalize_word(w.word) for w in b.words[:b_to]]
     best: tuple[int, float, int, int] | None = None
-    for tag, i1, i2, j1, _j2 in Levenshtein.opcodes(a_tail, b_head):
+    for tag, i1, i2, j1, _j2 in Indel.opcodes(a_tail, b_head):
         length = i2 - i1
         if tag != "equal":
             continue
@@ -126,24 +128,43 @@ def _align_cut(a: _Piece, b: _Piece) -> tuple[int, int]:
 
 
 def _cut_at_silence(a: _Piece, b: _Piece) -> tuple[int, int]:
-    """Each word to the side of the planned cut its midpoint lies on; then a word only one
-    chunk heard (it straddled the other chunk's edge) is kept when it fits in the gap."""
+    """Each word to the side of the planned cut its midpoint lies on (one word both chunks
+    heard on either side of the cut is kept once)."""
     cut = a.keep_end
     i = next((i for i, w in enumerate(a.words) if _mid(w) >= cut), len(a.words))
     j = next((j for j, w in enumerate(b.words) if _mid(w) >= cut), len(b.words))
-    while i < len(a.words) and a.words[i].end <= (b.words[j].start if j < len(b.words) else b.end) + _TOLERANCE:
-        i += 1
-    while j > 0 and b.words[j - 1].start >= (a.words[i - 1].end if i else a.start) - _TOLERANCE:
-        j -= 1
     while (i and j < len(b.words) and normalize_word(a.words[i - 1].word) == normalize_word(b.words[j].word)
            and b.words[j].start < a.words[i - 1].end + _TOLERANCE):
-        j += 1  # both sides kept the same word
+        j += 1
     return i, j
 
 
-def _kept_segments(piece: _Piece, head: int, tail: int, keep: tuple[float, float]) -> list[Segment]:
-    """The piece's segments restricted to its kept words ``[head, tail)``."""
-    kept_ids = {id(w) for w in piece.words[head:tail]}
+def _unheard(a: _Piece, b: _Piece, i: int, j: int) -> tuple[set[int], set[int]]:
+    """Words one chunk heard where the other, past the cut, heard nothing at all (a word that
+    straddled the other chunk's edge, or a stretch the other chunk's decoder skipped):
+    indices of ``a.words`` after ``i`` and of ``b.words`` before ``j`` to keep as well."""
+
+    def silent(word: Word, others: Sequence[Word]) -> bool:
+        lo, hi = sorted((word.start, word.end))
+        text = normalize_word(word.word)
+        for other in others:
+            o_lo, o_hi = sorted((other.start, other.end))
+            if o_lo < hi + _TOLERANCE and lo - _TOLERANCE < o_hi:
+                return False  # the other chunk heard something here
+            if normalize_word(other.word) == text and abs(_mid(other) - _mid(word)) < _MAX_SKEW:
+                return False  # ...and this very word, a little earlier or later
+        return True
+
+    extra_a = {k for k in range(i, len(a.words)) if silent(a.words[k], b.words[j:])}
+    a_kept = [*a.words[:i], *(a.words[k] for k in sorted(extra_a))]
+    extra_b = {k for k in range(j) if silent(b.words[k], a_kept) and b.words[k].start >= a.start}
+    return extra_a, extra_b
+
+
+def _kept_segments(piece: _Piece, kept: set[int], keep: tuple[float, float]) -> list[Segment]:
+    """The piece's segments restricted to its kept words; a segment whose kept words are not
+    contiguous becomes one segment per run."""
+    position = {id(w): k for k, w in enumerate(piece.words)}
     owner = _assign_words(piece)
     out: list[Segment] = []
     for index, segment in enumerate(piece.segments):
@@ -152,14 +173,23 @@ def _kept_segments(piece: _Piece, head: int, tail: int, keep: tuple[float, float
             if keep[0] <= _mid(segment) < keep[1]:
                 out.append(segment)
             continue
-        kept = [w for w in words if id(w) in kept_ids]
-        if len(kept) == len(words):
-            out.append(dataclasses.replace(segment, words=tuple(kept)))
-        elif kept:
+        runs: list[list[Word]] = []
+        previous = -2
+        for word in words:
+            k = position[id(word)]
+            if k in kept:
+                if k != previous + 1:
+                    runs.append([])
+                runs[-1].append(word)
+                previous = k
+        if len(runs) == 1 and len(runs[0]) == len(words):
+            out.append(dataclasses.replace(segment, words=tuple(words)))
+            continue
+        for run in runs:
             out.append(dataclasses.replace(
-                segment, start=min(segment.start, kept[0].start) if kept[0] is words[0] else kept[0].start,
-                end=max(segment.end, kept[-1].end) if kept[-1] is words[-1] else kept[-1].end,
-                text=_join_words(kept), words=tuple(kept), flags=(*segment.flags, BOUNDARY)))
+                segment, start=min(segment.start, run[0].start) if run[0] is words[0] else run[0].start,
+                end=max(segment.end, run[-1].end) if run[-1] is words[-1] else run[-1].end,
+                text=_join_words(run), words=tuple(run), flags=(*segment.flags, BOUNDARY)))
     return out
 
 
