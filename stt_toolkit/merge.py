@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -109,10 +108,10 @@ def _align_cut(a: _Piece, b: _Piece) -> tuple[int, int]:
     a_tail = [normalize_word(w.word) for w in a.words[a_from:]]
     b_head = [normalize_word(w.word) for w in b.words[:b_to]]
     best: tuple[int, float, int, int] | None = None
-    for tag, i1, i2, j1, _j2 in Indel.opcodes(a_tail, b_head):
-        length = i2 - i1
-        if tag != "equal":
+    for op in Indel.opcodes(a_tail, b_head):
+        if op.tag != "equal":
             continue
+        i1, j1, length = op.src_start, op.dest_start, op.src_end - op.src_start
         k = length // 2
         wa, wb = a.words[a_from + i1 + k], b.words[j1 + k]
         # one agreeing word is trusted only where both chunks put it at nearly the same time
@@ -254,8 +253,8 @@ def _monotonic(segments: list[Segment]) -> list[Segment]:
 
 
 def _language(pieces: Sequence[_Piece]) -> str | None:
-    weights: Counter[str] = Counter()
+    weights: dict[str, float] = {}
     for p in pieces:
         if p.result.language:
-            weights[p.result.language] += p.end - p.start
-    return weights.most_common(1)[0][0] if weights else None
+            weights[p.result.language] = weights.get(p.result.language, 0.0) + p.end - p.start
+    return max(weights, key=lambda code: weights[code]) if weights else None

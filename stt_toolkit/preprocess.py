@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any, Union
+from typing import IO, TYPE_CHECKING, Any, Union, cast
 
 import ffmpeg as ffmpeg_python
 import numpy as np
@@ -213,7 +213,8 @@ def _resolve_input(audio: AudioInput, sample_rate: int | None, name: str | None)
             yield name or "<bytes>", path
     elif hasattr(audio, "read"):
         label = name or str(getattr(audio, "name", "<file object>"))
-        with _spooled(lambda f: shutil.copyfileobj(audio, f, 1 << 20)) as path:
+        source = cast(IO[bytes], audio)
+        with _spooled(lambda f: shutil.copyfileobj(source, f, 1 << 20)) as path:
             _check_path(path, label)
             yield label, path
     elif isinstance(audio, tuple) and len(audio) == 2 and isinstance(audio[0], np.ndarray):

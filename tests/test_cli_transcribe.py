@@ -3,7 +3,6 @@ in the middle and a resume."""
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import signal

@@ -140,7 +140,7 @@ def test_mock_transport_round_trip() -> None:
 
 def test_errors_never_show_the_key() -> None:
     def handler(request: httpx.Request) -> httpx.Response:
-        return httpx.Response(422, text=f"bad field; your key k-secret-123 is fine")
+        return httpx.Response(422, text="bad field; your key k-secret-123 is fine")
 
     async def go() -> None:
         engine = ApiEngine(GROQ, api_key="k-secret-123", base_url="http://mock", transport=httpx.MockTransport(handler))

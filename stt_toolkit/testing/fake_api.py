@@ -101,7 +101,7 @@ class FakeWhisperServer:
     def url(self) -> str:
         """Base URL to give a client (the API root, like ``https://api.groq.com/openai/v1``)."""
         host, port = self._httpd.server_address[:2]
-        return f"http://{host}:{port}/openai/v1"
+        return f"http://{host!s}:{port}/openai/v1"
 
     def script(self, *actions: Action) -> None:
         """Queue actions for the next requests, in order."""
@@ -219,8 +219,9 @@ def _audio_seconds(data: bytes) -> float:
 def default_transcript(sha: str, audio_seconds: float) -> dict[str, Any]:
     """A verbose_json answer naming the file: one word a second, one segment."""
     count = max(1, int(audio_seconds))
-    words = [{"word": f"w{sha[:6]}_{i}", "start": float(i), "end": i + 0.8} for i in range(count)]
-    text = " ".join(w["word"] for w in words)
+    tokens = [f"w{sha[:6]}_{i}" for i in range(count)]
+    words = [{"word": token, "start": float(i), "end": i + 0.8} for i, token in enumerate(tokens)]
+    text = " ".join(tokens)
     return {
         "task": "transcribe", "language": "English", "duration": f"{audio_seconds:.2f}", "text": text,
         "segments": [{"id": 0, "seek": 0, "start": 0.0, "end": audio_seconds, "text": " " + text,
