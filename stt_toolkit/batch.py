@@ -110,7 +110,8 @@ class _Run:
                  overwrite: bool, reporter: Reporter | None) -> None:
         self.engine, self.options, self.out_dir = engine, options, out_dir
         self.formats, self.overwrite, self.reporter = list(formats), overwrite, reporter
-        self.file_slots = asyncio.Semaphore(max(2, options.concurrency))
+        # twice the request budget: the next files decode while earlier ones wait for answers
+        self.file_slots = asyncio.Semaphore(max(2, 2 * options.concurrency))
         self.decode_slots = asyncio.Semaphore(2)
 
     async def one(self, item: InputFile) -> FileOutcome:

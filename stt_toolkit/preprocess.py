@@ -42,6 +42,7 @@ _BLOCK_FRAMES = 1 << 16
 _RAW_FORMATS = {"float32": "f32le", "float64": "f64le", "int16": "s16le", "int32": "s32le",
                 "uint8": "u8", "int8": "s8"}
 _SEGMENT_FORMATS = {1: "u8", 2: "s16le", 3: "s24le", 4: "s32le"}
+_FILTERS = f"asetpts=N/SR/TB,aresample={SAMPLE_RATE},asetnsamples=n=4096:p=0"
 # A decode this much shorter than the container's announced duration counts as truncated.
 _TRUNCATION_TOLERANCE_S = 1.0
 _TRUNCATION_TOLERANCE_RATIO = 0.03
@@ -88,8 +89,12 @@ def build_command(binary: str, spec: Path | _RawStream, out: Path) -> list[str]:
         stream = ffmpeg_python.input(str(spec))
     else:
         stream = ffmpeg_python.input("pipe:0", f=spec.fmt, ar=spec.sample_rate, ac=spec.channels)
+    # asetpts renumbers timestamps from the sample count (inputs with timestamp jumps, such as
+    # some cut Ogg files, otherwise upset the FLAC muxer); asetnsamples hands the encoder
+    # fixed 4096-sample frames: fed one decoder packet at a time (a few hundred samples from
+    # mp3 or Vorbis), ffmpeg writes tiny FLAC frames, 10-60 % larger and slow to decode.
     output = ffmpeg_python.output(
-        stream["a:0"], str(out), ac=1, ar=SAMPLE_RATE, sample_fmt="s16", acodec="flac", f="flac"
+        stream["a:0"], str(out), af=_FILTERS, ac=1, ar=SAMPLE_RATE, sample_fmt="s16", acodec="flac", f="flac",
     )
     output = output.global_args("-nostdin", "-hide_banner", "-nostats", "-loglevel", "level+info")
     return output.compile(cmd=binary, overwrite_output=True)

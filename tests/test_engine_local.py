@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -100,3 +101,26 @@ def test_auto_picks_local_without_a_key(monkeypatch: pytest.MonkeyPatch) -> None
     asyncio.run(engine.aclose())
     with pytest.raises(ValueError, match="unknown engine"):
         create_engine("whisper.cpp")
+
+
+@pytest.fixture(scope="module")
+def base_engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalEngine]:
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("cache")))  # assemble into a fresh cache
+        yield LocalEngine("base")
+
+
+def test_multilingual_base_translates_and_detects_languages(base_engine: LocalEngine, shared_audio: Path) -> None:
+    from stt_toolkit.engines.models import base_path
+
+    french = shared_audio / "non_en" / "picovoice_fr.wav"
+    english = asyncio.run(base_engine.transcribe(one_chunk(french), TranscribeOptions(task="translate")))
+    reference = french.with_name("picovoice_fr.en.txt").read_text()
+    assert english.task == "translate" and word_error_rate(reference, english.text) < 0.7, english.text
+    spanish = shared_audio / "non_en" / "mls_es_13697_11991_000000.opus"
+    result = asyncio.run(base_engine.transcribe(one_chunk(spanish), TranscribeOptions()))
+    assert result.language == "es"
+    assert word_error_rate(spanish.with_suffix(".txt").read_text(), result.text) < 0.5, result.text
+    assembled = base_path()
+    assert (assembled / "model.bin").stat().st_size > 100_000_000
+    assert base_path() == assembled, "assembled once, then reused"

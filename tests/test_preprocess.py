@@ -90,6 +90,27 @@ def test_target_flac_is_not_reencoded(tmp_path: Path) -> None:
     assert copy.path.read_bytes() == src.read_bytes()
 
 
+def test_timestamp_jumps_are_not_taken_for_corruption(make_media: MakeMedia, tmp_path: Path,
+                                                       shared_audio: Path) -> None:
+    # An Ogg/Vorbis file cut with -ss from an mp3 can carry timestamps the FLAC muxer calls
+    # non-monotonic; the audio is whole and must not be refused as corrupt.
+    speech = shared_audio / "long_en" / "stitched_multispeaker_real_speech_16k.flac"
+    long_mp3 = make_media("long.mp3", "-i", str(speech), "-ar", "44100", "-c:a", "libmp3lame")
+    cut = make_media("cut.ogg", "-ss", "133", "-t", "60", "-i", str(long_mp3), "-ar", "44100", "-c:a", "libvorbis")
+    info = stt.preprocess(cut, tmp_path / "x.flac")
+    assert info.duration == pytest.approx(60, abs=0.1) and not info.decode_warnings
+
+
+def test_output_uses_full_size_flac_frames(make_media: MakeMedia, tmp_path: Path) -> None:
+    # Vorbis hands ffmpeg packets of a few hundred samples; the FLAC must still use 4096-sample
+    # frames (STREAMINFO's max block size), or it comes out much larger and slow to decode.
+    src = make_media("a.ogg", *sine_input(440, 5.0), "-c:a", "libvorbis")
+    info = stt.preprocess(src, tmp_path / "x.flac")
+    header = info.path.read_bytes()[:16]
+    assert header[:4] == b"fLaC"
+    assert int.from_bytes(header[10:12], "big") == 4096
+
+
 def test_lossy_input_is_not_widened_to_24_bit(make_media: MakeMedia, tmp_path: Path) -> None:
     src = make_media("a.m4a", *sine_input(440, 3.0), "-c:a", "aac")
     info = stt.preprocess(src, tmp_path / "x.flac")

