@@ -114,12 +114,12 @@ def rpm_bench(flac: Path) -> None:
 def local_bench(runs: int, source: Path) -> None:
     from faster_whisper import WhisperModel
 
-    from stt_toolkit.engines.local import default_model_path
+    from stt_toolkit.engines.models import tiny_en_path
 
     with tempfile.TemporaryDirectory() as tmp:
         info = stt.preprocess(source, Path(tmp) / "ten.flac")
         samples, _ = sf.read(info.path, dtype="float32")
-        direct_model = WhisperModel(str(default_model_path()), device="cpu", compute_type="int8")
+        direct_model = WhisperModel(str(tiny_en_path()), device="cpu", compute_type="int8")
         engine = LocalEngine()
         ours, direct = [], []
         for _ in range(runs):

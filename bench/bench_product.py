@@ -88,9 +88,9 @@ def api_bench(count: int, minutes: float, concurrency: int, runs: int) -> None:
 DIRECT = """
 import sys, soundfile as sf
 from faster_whisper import WhisperModel
-from stt_toolkit.engines.local import default_model_path
+from stt_toolkit.engines.models import tiny_en_path
 from stt_toolkit import preprocess
-model = WhisperModel(str(default_model_path()), device="cpu", compute_type="int8")
+model = WhisperModel(str(tiny_en_path()), device="cpu", compute_type="int8")
 for path in sys.argv[1:]:
     info = preprocess(path)
     samples, _ = sf.read(info.path, dtype="float32")

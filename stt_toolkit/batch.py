@@ -24,6 +24,7 @@ from .merge import merge
 from .options import RunOptions, estimated_cost
 from .pipeline import accounting, transcribe_chunks
 from .preprocess import preprocess
+from .quality import notable_flags
 from .transcript import Transcript
 
 #: Errors after which no other file can succeed either: the run stops.
@@ -75,7 +76,7 @@ class BatchSummary:
     def flagged_segments(self) -> int:
         """Segments with any quality flag other than ``timing`` and ``boundary``."""
         return sum(1 for o in self.outcomes if o.transcript for s in o.transcript.segments
-                   if set(s.flags) - {"timing", "boundary"})
+                   if notable_flags(s.flags))
 
 
 class Reporter(Protocol):

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, TextIO
 
 from .cues import Cue, CueOptions, build_cues
 from .files import write_atomic
-from .quality import SILENCE_HALLUCINATION
+from .quality import SILENCE_HALLUCINATION, notable_flags
 
 if TYPE_CHECKING:
     from .transcript import Transcript
@@ -21,7 +21,6 @@ if TYPE_CHECKING:
 #: Every output format, by file extension.
 FORMATS = ("srt", "vtt", "json", "txt")
 _PARAGRAPH_PAUSE = 2.0
-_QUIET_FLAGS = frozenset({"timing", "boundary"})  # too common to be worth a NOTE
 
 
 def format_timestamp(seconds: float, decimal_marker: str = ",") -> str:
@@ -54,7 +53,7 @@ def write_vtt(transcript: Transcript, stream: TextIO, options: CueOptions = CueO
     cues from flagged segments; with ``highlight_words``, inline word timestamps (karaoke)."""
     stream.write("WEBVTT\n\n")
     for cue in build_cues(transcript.segments, options):
-        noted = [f for f in cue.flags if f not in _QUIET_FLAGS]
+        noted = notable_flags(cue.flags)
         if notes and noted:
             stream.write(f"NOTE quality: {', '.join(noted)}\n\n")
         text = _karaoke(cue) if highlight_words else _vtt_escape(cue.text)

@@ -8,6 +8,7 @@ from typing import TextIO
 
 from .batch import FileOutcome
 from .files import InputFile
+from .quality import notable_flags
 
 
 class LineReporter:
@@ -73,7 +74,7 @@ def describe(outcome: FileOutcome) -> str:
     """A one-line account of a file's outcome."""
     if outcome.status == "done" and outcome.transcript is not None:
         t = outcome.transcript
-        flagged = sum(1 for s in t.segments if set(s.flags) - {"timing", "boundary"})
+        flagged = sum(1 for s in t.segments if notable_flags(s.flags))
         return (f"done     {outcome.input.relative} ({t.duration / 60:.1f} min, {len(t.chunks)} chunk(s), "
                 f"{flagged} flagged segment(s))")
     if outcome.status == "skipped":

@@ -23,6 +23,13 @@ TIMING = "timing"
 BOUNDARY = "boundary"
 #: Every flag, in the order they are reported.
 FLAGS = (FAILED_DECODE, LOW_CONFIDENCE, NO_SPEECH, SILENCE_HALLUCINATION, REPETITION, TIMING, BOUNDARY)
+#: Flags that describe timing or the merge, not the recognition: too common to count or note.
+INFORMATIONAL = frozenset({TIMING, BOUNDARY})
+
+
+def notable_flags(flags: Iterable[str]) -> tuple[str, ...]:
+    """The flags that say the recognition itself is doubtful (all but :data:`INFORMATIONAL`)."""
+    return tuple(f for f in flags if f not in INFORMATIONAL)
 
 
 @dataclass(frozen=True)

