@@ -127,11 +127,16 @@ class _Run:
             except errors.SttError as exc:
                 reason = exc.reason if isinstance(exc, errors.AudioError) else str(exc).splitlines()[0]
                 return FileOutcome(item, "failed", error=reason)
+            except OSError as exc:  # the output folder (and its resume cache) cannot be written
+                return FileOutcome(item, "failed", error=f"cannot write {exc.filename}: {exc.strerror}")
         if not targets or self.out_dir is None:
             return FileOutcome(item, "done", transcript)
         stem = targets[0].with_suffix("")
-        outputs = write_outputs(transcript, stem.parent, stem.name, self.formats, self.options.cue_options(),
-                                self.options.highlight_words)
+        try:
+            outputs = write_outputs(transcript, stem.parent, stem.name, self.formats, self.options.cue_options(),
+                                    self.options.highlight_words)
+        except OSError as exc:
+            return FileOutcome(item, "failed", error=f"cannot write {exc.filename}: {exc.strerror}")
         cache_for(item, self.out_dir).clear()
         try:
             (self.out_dir / CACHE_FOLDER).rmdir()
@@ -188,7 +193,7 @@ async def aprocess_files(files: Sequence[InputFile], out_dir: Path | None, forma
                     fatal = error
                     pending.add(task)  # reported below, with the files that now cannot run
                 elif error is not None:
-                    log.error("internal error on %s", tasks[task].path, exc_info=error)
+                    log.debug("internal error on %s", tasks[task].path, exc_info=error)
                     yield _report(reporter, FileOutcome(tasks[task], "failed", error=f"internal error: {error!r}"))
                 else:
                     yield _report(reporter, task.result())

@@ -105,6 +105,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SttError as exc:
         print(f"stt-toolkit: {exc}", file=sys.stderr)
         return 1
+    except OSError as exc:  # for example an output folder that cannot be written
+        print(f"stt-toolkit: {exc.filename or ''}: {exc.strerror or exc}", file=sys.stderr)
+        return 1
 
 
 def _inputs(args: argparse.Namespace) -> tuple[list[InputFile], list[str]]:
@@ -125,6 +128,9 @@ def _transcribe(args: argparse.Namespace) -> int:
     if not formats or set(formats) - set(FORMATS):
         raise ValueError(f"--formats takes a comma-separated list of {', '.join(FORMATS)}")
     files, missing = _inputs(args)
+    if not files and not missing:
+        print(f"stt-toolkit: no audio or video files in {', '.join(args.inputs)}", file=sys.stderr)
+        return 1
     if args.dry_run:
         return _dry_run(files, missing, options)
     reporter = QuietReporter() if args.quiet else BarReporter() if sys.stderr.isatty() else LineReporter()

@@ -136,6 +136,17 @@ def test_every_flag_is_a_library_keyword_with_the_same_default() -> None:
     assert flags - cli_only <= set(RunOptions.__dataclass_fields__)
 
 
+def test_an_empty_folder_and_an_unwritable_output_are_clear_errors(tmp_path: Path, make_media: MakeMedia) -> None:
+    (tmp_path / "empty").mkdir()
+    empty = cli("transcribe", str(tmp_path / "empty"), cwd=tmp_path)
+    assert empty.returncode == 1 and "no audio or video files" in empty.stderr
+    clip = make_media("a.wav", *sine_input(440, 1.0))
+    (tmp_path / "taken").write_text("a file where the output folder should go")
+    blocked = cli("transcribe", str(clip), "-o", str(tmp_path / "taken"), "--engine", "local", cwd=tmp_path)
+    assert blocked.returncode == 1 and "Traceback" not in blocked.stderr
+    assert "a.wav" in blocked.stderr
+
+
 def test_usage_errors_exit_2(tmp_path: Path, make_media: MakeMedia) -> None:
     clip = make_media("a.wav", *sine_input(440, 1.0))
     for args in (["transcribe", str(clip), "-f", "docx"], ["transcribe", str(clip), "--overlap-seconds", "900"],
