@@ -20,9 +20,8 @@ from .engines import Engine
 from .engines.base import MIN_BILLED_SECONDS
 from .export import write_outputs
 from .files import InputFile
-from .merge import merge
 from .options import RunOptions, estimated_cost
-from .pipeline import accounting, transcribe_chunks
+from .pipeline import merge_results, transcribe_chunks
 from .preprocess import preprocess
 from .quality import notable_flags
 from .transcript import Transcript
@@ -162,8 +161,8 @@ class _Run:
                                               options.chunk_options(),
                                               cache=cache_for(item, self.out_dir) if self.out_dir else None,
                                               on_chunk=progress)
-        return merge(results, info.duration, accounting(results, getattr(self.engine, "bills", False)),
-                     options.quality_options())
+            return await merge_results(results, info, self.engine, options.transcribe_options(),
+                                       options.quality_options(), options.fill_gaps)
 
 
 async def aprocess_files(files: Sequence[InputFile], out_dir: Path | None, formats: Sequence[str],

@@ -72,6 +72,8 @@ def _add_run_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--base-url", default=d.base_url, help="API root (else GROQ_BASE_URL / OPENAI_BASE_URL)")
     parser.add_argument("--strict", action=argparse.BooleanOptionalAction, default=d.strict,
                         help="refuse damaged files (--no-strict keeps what decodes)")
+    parser.add_argument("--fill-gaps", action=argparse.BooleanOptionalAction, default=d.fill_gaps,
+                        help="transcribe again stretches of speech that no chunk transcribed")
     parser.add_argument("--keep-hallucinations", action="store_true", help="keep flagged silence text")
     parser.add_argument("--highlight-words", action="store_true", help="karaoke word timestamps in VTT")
 

@@ -29,7 +29,7 @@ async def atranscribe(audio: AudioInput, **options: Any) -> Transcript:
     engine = run.make_engine()
     try:
         return await transcribe_audio(audio, engine, run.transcribe_options(), run.chunk_options(),
-                                      run.quality_options(), strict=run.strict)
+                                      run.quality_options(), strict=run.strict, fill_gaps=run.fill_gaps)
     finally:
         await engine.aclose()
 

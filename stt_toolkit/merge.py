@@ -70,7 +70,7 @@ def merge(results: Sequence[ChunkResult], duration: float | None = None, usage: 
         segments += _kept_segments(piece, indices, cut)
     segments = _drop_repeated_segments(sorted(segments, key=lambda s: (s.start, s.end)))
     segments = list(flag_segments(segments, quality))
-    segments = _monotonic(segments)
+    segments = make_monotonic(segments)
     total = duration if duration is not None else max(p.end for p in pieces)
     return Transcript(
         text=spoken_text(segments, quality), language=_language(pieces), duration=total,
@@ -233,7 +233,7 @@ def _drop_repeated_segments(segments: list[Segment]) -> list[Segment]:
     return out
 
 
-def _monotonic(segments: list[Segment]) -> list[Segment]:
+def make_monotonic(segments: list[Segment]) -> list[Segment]:
     """Clamp times so that they never decrease, words never overlap and ids run from 0."""
     out: list[Segment] = []
     clock = 0.0

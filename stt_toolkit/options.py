@@ -41,6 +41,7 @@ class RunOptions:
     api_key: str | None = field(default=None, repr=False)
     base_url: str | None = None
     strict: bool = True
+    fill_gaps: bool = True
     keep_hallucinations: bool = False
     highlight_words: bool = False
 

@@ -18,6 +18,7 @@ from .cache import ChunkCache
 from .chunking import ChunkOptions, export_chunk, measure_energy, plan_chunks, split_chunk
 from .engines.base import MIN_BILLED_SECONDS, Engine, TranscribeOptions
 from .errors import ChunkTooLarge, PayloadTooLarge
+from .gaps import fill_gaps as fill_speech_gaps
 from .merge import merge
 from .preprocess import AudioInput, preprocess
 from .quality import QualityOptions
@@ -91,11 +92,11 @@ def accounting(results: Sequence[ChunkResult], billed: bool) -> Accounting:
 async def transcribe_audio(
     audio: AudioInput, engine: Engine, options: TranscribeOptions | None = None,
     chunk_options: ChunkOptions | None = None, quality: QualityOptions | None = None,
-    strict: bool = True, name: str | None = None,
+    strict: bool = True, name: str | None = None, fill_gaps: bool = True,
 ) -> Transcript:
-    """Preprocess, plan, transcribe and merge one input into a :class:`Transcript`.
-
-    The 16 kHz FLAC lives in a temporary folder for the duration of the call.
+    """Preprocess, plan, transcribe and merge one input into a :class:`Transcript`; with
+    ``fill_gaps``, stretches of speech no chunk transcribed are transcribed again
+    (:mod:`stt_toolkit.gaps`). The 16 kHz FLAC lives in a temporary folder during the call.
     """
     options = options or TranscribeOptions()
     chunk_options = chunk_options or ChunkOptions()
@@ -104,5 +105,13 @@ async def transcribe_audio(
         info = await asyncio.to_thread(preprocess, audio, Path(tmp) / "audio.flac", strict=strict, name=name)
         chunks = await asyncio.to_thread(plan_chunks, info, chunk_options)
         results = await transcribe_chunks(info, chunks, engine, options, chunk_options)
-    return merge(results, info.duration, accounting(results, getattr(engine, "bills", False)),
-                 quality or QualityOptions())
+        return await merge_results(results, info, engine, options, quality or QualityOptions(), fill_gaps)
+
+
+async def merge_results(results: Sequence[ChunkResult], info: AudioInfo, engine: Engine, options: TranscribeOptions,
+                        quality: QualityOptions, fill_gaps: bool) -> Transcript:
+    """Merge a file's chunk results, then (with ``fill_gaps``) recover skipped speech."""
+    transcript = merge(results, info.duration, accounting(results, getattr(engine, "bills", False)), quality)
+    if fill_gaps:
+        transcript = await fill_speech_gaps(transcript, info.path, engine, options, quality)
+    return transcript

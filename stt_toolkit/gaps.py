@@ -1,0 +1,89 @@
+"""Recover speech a decoder skipped: stretches with speech energy but no words.
+
+Whisper sometimes drops a few sentences inside a window (most often near the start of a
+chunk); no neighbouring chunk may have heard them either. After the merge, every gap between
+words longer than ``min_gap`` seconds whose frames are mostly as loud as the file's speech is
+transcribed again on its own, and the words found inside it are added.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .chunking import EnergyProfile, export_chunk, measure_energy
+from .engines.base import MIN_BILLED_SECONDS, Engine, TranscribeOptions
+from .merge import make_monotonic
+from .quality import QualityOptions, flag_segments, spoken_text, summarize
+from .transcript import Transcript
+from .types import Chunk, Segment, Word
+
+
+@dataclass(frozen=True)
+class GapOptions:
+    """A gap is re-transcribed when it lasts over ``min_gap`` seconds and at least
+    ``loud_share`` of its frames are within ``margin_db`` of the typical loudness of words."""
+
+    min_gap: float = 2.0
+    loud_share: float = 0.3
+    margin_db: float = 20.0
+    pad: float = 0.3
+
+
+def find_speech_gaps(words: Sequence[Word], profile: EnergyProfile, duration: float,
+                     options: GapOptions = GapOptions()) -> list[tuple[float, float]]:
+    """(start, end) of every wordless stretch that sounds like speech (pure)."""
+    if not words or len(profile.db) == 0:
+        return []
+    rate = profile.sample_rate / profile.frame_length
+
+    def frames(start: float, end: float) -> np.ndarray:
+        return profile.db[max(0, int(start * rate)):max(0, int(end * rate)) + 1]
+
+    peaks = [float(f.max()) for w in words if len(f := frames(w.start, w.end))]
+    if not peaks:
+        return []
+    threshold = float(np.median(peaks)) - options.margin_db
+    edges = [(0.0, words[0].start), *((a.end, b.start) for a, b in zip(words, words[1:])), (words[-1].end, duration)]
+    gaps = []
+    for start, end in edges:
+        if end - start > options.min_gap and len(f := frames(start, end)):
+            if float(np.mean(f > threshold)) >= options.loud_share:
+                gaps.append((start, end))
+    return gaps
+
+
+async def fill_gaps(transcript: Transcript, flac: str | Path, engine: Engine, options: TranscribeOptions,
+                    quality: QualityOptions = QualityOptions(), gap_options: GapOptions = GapOptions()) -> Transcript:
+    """The transcript with the words found by transcribing each speech-like gap again."""
+    profile = await asyncio.to_thread(measure_energy, flac)
+    rate = profile.sample_rate
+    gaps = find_speech_gaps(transcript.words, profile, transcript.duration, gap_options)
+    added: list[Segment] = []
+    for number, (start, end) in enumerate(gaps):
+        lo, hi = max(0.0, start - gap_options.pad), min(transcript.duration, end + gap_options.pad)
+        chunk = Chunk(10_000 + number, int(lo * rate), int(hi * rate), int(start * rate), int(end * rate), rate)
+        audio = await asyncio.to_thread(export_chunk, flac, chunk)
+        result = await engine.transcribe(audio, options)
+        for segment in result.segments:
+            words = tuple(dataclasses.replace(w, start=w.start + lo, end=w.end + lo) for w in segment.words
+                          if start < lo + (w.start + w.end) / 2 < end)
+            if words:
+                added.append(dataclasses.replace(segment, start=words[0].start, end=words[-1].end, words=words,
+                                                 text="".join(w.word for w in words), chunk=f"gap {start:.1f}-{end:.1f}"))
+    if not added:
+        return transcript
+    segments = make_monotonic(sorted([*transcript.segments, *flag_segments(added, quality)], key=lambda s: s.start))
+    seconds = [min(transcript.duration, e + gap_options.pad) - max(0.0, s - gap_options.pad) for s, e in gaps]
+    usage = dataclasses.replace(
+        transcript.usage, requests=transcript.usage.requests + len(gaps),
+        audio_seconds=transcript.usage.audio_seconds + sum(seconds),
+        billed_seconds=transcript.usage.billed_seconds
+        + (sum(max(MIN_BILLED_SECONDS, x) for x in seconds) if getattr(engine, "bills", False) else 0.0))
+    return dataclasses.replace(transcript, segments=tuple(segments), text=spoken_text(segments, quality),
+                               usage=usage, quality=summarize(segments, transcript.duration))
