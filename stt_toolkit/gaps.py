@@ -71,6 +71,8 @@ async def fill_gaps(transcript: Transcript, flac: str | Path, engine: Engine, op
         audio = await asyncio.to_thread(export_chunk, flac, chunk)
         result = await engine.transcribe(audio, options)
         for segment in result.segments:
+            if segment.no_speech_prob is not None and segment.no_speech_prob > quality.no_speech_prob:
+                continue  # the model itself thinks this is not speech (music, noise): add nothing
             words = tuple(dataclasses.replace(w, start=w.start + lo, end=w.end + lo) for w in segment.words
                           if start < lo + (w.start + w.end) / 2 < end)
             if words:
