@@ -27,12 +27,18 @@ from .types import Chunk, Segment, Word
 @dataclass(frozen=True)
 class GapOptions:
     """A gap is re-transcribed when it lasts over ``min_gap`` seconds and at least
-    ``loud_share`` of its frames are within ``margin_db`` of the typical loudness of words."""
+    ``loud_share`` of its frames are within ``margin_db`` of the typical loudness of words.
+    What comes back is added only when the model is sure of it: at least ``min_words``
+    words, ``no_speech_prob`` at most ``max_no_speech``, ``avg_logprob`` at least
+    ``min_logprob`` (isolated short windows otherwise yield stray words such as "and")."""
 
     min_gap: float = 2.0
     loud_share: float = 0.3
     margin_db: float = 20.0
     pad: float = 0.3
+    min_words: int = 2
+    max_no_speech: float = 0.3
+    min_logprob: float = -0.8
 
 
 def find_speech_gaps(words: Sequence[Word], profile: EnergyProfile, duration: float,
@@ -71,11 +77,11 @@ async def fill_gaps(transcript: Transcript, flac: str | Path, engine: Engine, op
         audio = await asyncio.to_thread(export_chunk, flac, chunk)
         result = await engine.transcribe(audio, options)
         for segment in result.segments:
-            if segment.no_speech_prob is not None and segment.no_speech_prob > quality.no_speech_prob:
-                continue  # the model itself thinks this is not speech (music, noise): add nothing
+            if not _confident(segment, gap_options):
+                continue
             words = tuple(dataclasses.replace(w, start=w.start + lo, end=w.end + lo) for w in segment.words
                           if start < lo + (w.start + w.end) / 2 < end)
-            if words:
+            if len(words) >= gap_options.min_words:
                 added.append(dataclasses.replace(segment, start=words[0].start, end=words[-1].end, words=words,
                                                  text="".join(w.word for w in words), chunk=f"gap {start:.1f}-{end:.1f}"))
     if not added:
@@ -89,3 +95,9 @@ async def fill_gaps(transcript: Transcript, flac: str | Path, engine: Engine, op
         + (sum(max(MIN_BILLED_SECONDS, x) for x in seconds) if getattr(engine, "bills", False) else 0.0))
     return dataclasses.replace(transcript, segments=tuple(segments), text=spoken_text(segments, quality),
                                usage=usage, quality=summarize(segments, transcript.duration))
+
+
+def _confident(segment: Segment, options: GapOptions) -> bool:
+    no_speech = segment.no_speech_prob if segment.no_speech_prob is not None else 0.0
+    logprob = segment.avg_logprob if segment.avg_logprob is not None else 0.0
+    return no_speech <= options.max_no_speech and logprob >= options.min_logprob
