@@ -113,6 +113,7 @@ class _Run:
         # twice the request budget: the next files decode while earlier ones wait for answers
         self.file_slots = asyncio.Semaphore(max(2, 2 * options.concurrency))
         self.decode_slots = asyncio.Semaphore(2)
+        self.retry_engine = options.make_retry_engine() if options.retries else None
 
     async def one(self, item: InputFile) -> FileOutcome:
         targets = output_paths(item, self.out_dir, self.formats) if self.out_dir else []
@@ -161,8 +162,9 @@ class _Run:
                                               options.chunk_options(),
                                               cache=cache_for(item, self.out_dir) if self.out_dir else None,
                                               on_chunk=progress)
+            retry = (self.retry_engine or self.engine) if options.retries else None
             return await merge_results(results, info, self.engine, options.transcribe_options(),
-                                       options.quality_options(), options.fill_gaps)
+                                       options.quality_options(), options.fill_gaps, retry)
 
 
 async def aprocess_files(files: Sequence[InputFile], out_dir: Path | None, formats: Sequence[str],
@@ -206,6 +208,8 @@ async def aprocess_files(files: Sequence[InputFile], out_dir: Path | None, forma
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+        if run.retry_engine is not None:
+            await run.retry_engine.aclose()
         if own_engine:
             await engine.aclose()
 

@@ -74,6 +74,10 @@ def _add_run_options(parser: argparse.ArgumentParser) -> None:
                         help="refuse damaged files (--no-strict keeps what decodes)")
     parser.add_argument("--fill-gaps", action=argparse.BooleanOptionalAction, default=d.fill_gaps,
                         help="transcribe again stretches of speech that no chunk transcribed")
+    parser.add_argument("--retry-flagged", action="store_true",
+                        help="send low-confidence or looping segments again, keep the better result")
+    parser.add_argument("--retry-model", default=d.retry_model,
+                        help="model for those retries, e.g. whisper-large-v3 (implies --retry-flagged)")
     parser.add_argument("--keep-hallucinations", action="store_true", help="keep flagged silence text")
     parser.add_argument("--highlight-words", action="store_true", help="karaoke word timestamps in VTT")
 

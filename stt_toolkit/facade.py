@@ -27,11 +27,15 @@ async def atranscribe(audio: AudioInput, **options: Any) -> Transcript:
     run = RunOptions.from_kwargs(**options)
     run.validate()
     engine = run.make_engine()
+    retry_engine = run.make_retry_engine()
     try:
         return await transcribe_audio(audio, engine, run.transcribe_options(), run.chunk_options(),
-                                      run.quality_options(), strict=run.strict, fill_gaps=run.fill_gaps)
+                                      run.quality_options(), strict=run.strict, fill_gaps=run.fill_gaps,
+                                      retry=(retry_engine or engine) if run.retries else None)
     finally:
         await engine.aclose()
+        if retry_engine is not None:
+            await retry_engine.aclose()
 
 
 def _run_sync(coroutine: Coroutine[Any, Any, T]) -> T:

@@ -16,12 +16,13 @@ from pathlib import Path
 
 import numpy as np
 
-from .chunking import EnergyProfile, export_chunk, measure_energy
-from .engines.base import MIN_BILLED_SECONDS, Engine, TranscribeOptions
+from .chunking import EnergyProfile, measure_energy
+from .engines.base import Engine, TranscribeOptions
 from .merge import make_monotonic
 from .quality import QualityOptions, flag_segments, spoken_text, summarize
+from .spans import charge, clip_segment, transcribe_span
 from .transcript import Transcript
-from .types import Chunk, Segment, Word
+from .types import Segment, Word
 
 
 @dataclass(frozen=True)
@@ -68,33 +69,21 @@ async def fill_gaps(transcript: Transcript, flac: str | Path, engine: Engine, op
                     quality: QualityOptions = QualityOptions(), gap_options: GapOptions = GapOptions()) -> Transcript:
     """The transcript with the words found by transcribing each speech-like gap again."""
     profile = await asyncio.to_thread(measure_energy, flac)
-    rate = profile.sample_rate
     gaps = find_speech_gaps(transcript.words, profile, transcript.duration, gap_options)
+    spans = [(max(0.0, s - gap_options.pad), min(transcript.duration, e + gap_options.pad)) for s, e in gaps]
     added: list[Segment] = []
-    for number, (start, end) in enumerate(gaps):
-        lo, hi = max(0.0, start - gap_options.pad), min(transcript.duration, end + gap_options.pad)
-        chunk = Chunk(10_000 + number, int(lo * rate), int(hi * rate), int(start * rate), int(end * rate), rate)
-        audio = await asyncio.to_thread(export_chunk, flac, chunk)
-        result = await engine.transcribe(audio, options)
-        for segment in result.segments:
-            if not _confident(segment, gap_options):
-                continue
-            words = tuple(dataclasses.replace(w, start=w.start + lo, end=w.end + lo) for w in segment.words
-                          if start < lo + (w.start + w.end) / 2 < end)
-            if len(words) >= gap_options.min_words:
-                added.append(dataclasses.replace(segment, start=words[0].start, end=words[-1].end, words=words,
-                                                 text="".join(w.word for w in words), chunk=f"gap {start:.1f}-{end:.1f}"))
+    for number, ((start, end), (lo, hi)) in enumerate(zip(gaps, spans)):
+        for segment in await transcribe_span(flac, engine, options, lo, hi, profile.sample_rate, number):
+            if _confident(segment, gap_options):
+                clipped = clip_segment(segment, start, end, f"gap {start:.1f}-{end:.1f}")
+                if clipped and len(clipped.words) >= gap_options.min_words:
+                    added.append(clipped)
     if not added:
         return transcript
     segments = make_monotonic(sorted([*transcript.segments, *flag_segments(added, quality)], key=lambda s: s.start))
-    seconds = [min(transcript.duration, e + gap_options.pad) - max(0.0, s - gap_options.pad) for s, e in gaps]
-    usage = dataclasses.replace(
-        transcript.usage, requests=transcript.usage.requests + len(gaps),
-        audio_seconds=transcript.usage.audio_seconds + sum(seconds),
-        billed_seconds=transcript.usage.billed_seconds
-        + (sum(max(MIN_BILLED_SECONDS, x) for x in seconds) if getattr(engine, "bills", False) else 0.0))
     return dataclasses.replace(transcript, segments=tuple(segments), text=spoken_text(segments, quality),
-                               usage=usage, quality=summarize(segments, transcript.duration))
+                               usage=charge(transcript.usage, spans, getattr(engine, "bills", False)),
+                               quality=summarize(segments, transcript.duration))
 
 
 def _confident(segment: Segment, options: GapOptions) -> bool:

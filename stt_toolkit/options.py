@@ -42,6 +42,8 @@ class RunOptions:
     base_url: str | None = None
     strict: bool = True
     fill_gaps: bool = True
+    retry_flagged: bool = False
+    retry_model: str | None = None
     keep_hallucinations: bool = False
     highlight_words: bool = False
 
@@ -80,6 +82,19 @@ class RunOptions:
     def make_engine(self) -> Engine:
         """The engine these options name (``auto``: Groq with a key, else local)."""
         return create_engine(self.engine, model=self.model, api_key=self.api_key, base_url=self.base_url,
+                             api_options=self.api_options())
+
+    @property
+    def retries(self) -> bool:
+        """Whether flagged segments are retried (``retry_model`` implies it)."""
+        return self.retry_flagged or self.retry_model is not None
+
+    def make_retry_engine(self) -> Engine | None:
+        """A second engine for retries when ``retry_model`` names another model, else ``None``
+        (retries then go to the main engine)."""
+        if self.retry_model is None:
+            return None
+        return create_engine(self.engine, model=self.retry_model, api_key=self.api_key, base_url=self.base_url,
                              api_options=self.api_options())
 
     def validate(self) -> None:

@@ -22,6 +22,7 @@ from .gaps import fill_gaps as fill_speech_gaps
 from .merge import merge
 from .preprocess import AudioInput, preprocess
 from .quality import QualityOptions
+from .retry import retry_flagged
 from .transcript import Accounting, Transcript
 from .types import AudioInfo, Chunk, ChunkResult
 
@@ -92,11 +93,13 @@ def accounting(results: Sequence[ChunkResult], billed: bool) -> Accounting:
 async def transcribe_audio(
     audio: AudioInput, engine: Engine, options: TranscribeOptions | None = None,
     chunk_options: ChunkOptions | None = None, quality: QualityOptions | None = None,
-    strict: bool = True, name: str | None = None, fill_gaps: bool = True,
+    strict: bool = True, name: str | None = None, fill_gaps: bool = True, retry: Engine | None = None,
 ) -> Transcript:
     """Preprocess, plan, transcribe and merge one input into a :class:`Transcript`; with
     ``fill_gaps``, stretches of speech no chunk transcribed are transcribed again
-    (:mod:`stt_toolkit.gaps`). The 16 kHz FLAC lives in a temporary folder during the call.
+    (:mod:`stt_toolkit.gaps`); with a ``retry`` engine (often ``engine`` itself), flagged
+    segments are sent to it again (:mod:`stt_toolkit.retry`). The 16 kHz FLAC lives in a
+    temporary folder during the call.
     """
     options = options or TranscribeOptions()
     chunk_options = chunk_options or ChunkOptions()
@@ -105,13 +108,16 @@ async def transcribe_audio(
         info = await asyncio.to_thread(preprocess, audio, Path(tmp) / "audio.flac", strict=strict, name=name)
         chunks = await asyncio.to_thread(plan_chunks, info, chunk_options)
         results = await transcribe_chunks(info, chunks, engine, options, chunk_options)
-        return await merge_results(results, info, engine, options, quality or QualityOptions(), fill_gaps)
+        return await merge_results(results, info, engine, options, quality or QualityOptions(), fill_gaps, retry)
 
 
 async def merge_results(results: Sequence[ChunkResult], info: AudioInfo, engine: Engine, options: TranscribeOptions,
-                        quality: QualityOptions, fill_gaps: bool) -> Transcript:
-    """Merge a file's chunk results, then (with ``fill_gaps``) recover skipped speech."""
+                        quality: QualityOptions, fill_gaps: bool, retry: Engine | None = None) -> Transcript:
+    """Merge a file's chunk results, then (with ``fill_gaps``) recover skipped speech and
+    (with a ``retry`` engine) retry flagged segments."""
     transcript = merge(results, info.duration, accounting(results, getattr(engine, "bills", False)), quality)
     if fill_gaps:
         transcript = await fill_speech_gaps(transcript, info.path, engine, options, quality)
+    if retry is not None:
+        transcript = await retry_flagged(transcript, info.path, retry, options, quality)
     return transcript

@@ -1,0 +1,173 @@
+"""Retry flagged segments: transcribe the audio under them once more, keep the better decode.
+
+Opt-in (``retry_flagged``). After the merge, runs of segments flagged ``failed_decode``,
+``low_confidence`` or ``repetition`` are cut out of the 16 kHz FLAC (with the pauses around
+them) and sent again, with the text before them as the prompt, to the same engine or to a
+stronger model (``retry_model``, for example whisper-large-v3 instead of turbo). The retry
+replaces the original segments only when its duration-weighted ``avg_logprob`` is higher.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import soundfile
+
+from .engines.base import Engine, TranscribeOptions
+from .merge import make_monotonic
+from .quality import FAILED_DECODE, LOW_CONFIDENCE, NO_SPEECH, REPETITION, QualityOptions, flag_segments, spoken_text, summarize
+from .spans import charge, clip_segment, transcribe_span
+from .transcript import Transcript
+from .types import Segment
+
+log = logging.getLogger("stt_toolkit")
+
+
+@dataclass(frozen=True)
+class RetryOptions:
+    """Which segments are retried and how.
+
+    Segments carrying any of ``flags`` are retried; flagged segments less than ``join_gap``
+    seconds apart go in one request of at most ``max_seconds`` (one Whisper window). Each request takes up to ``pad`` seconds of the pause on
+    either side (never reaching into a neighbour's words). The prompt is the user's prompt
+    followed by the last ``context_chars`` characters of the transcript before the span.
+    """
+
+    flags: frozenset[str] = frozenset({FAILED_DECODE, LOW_CONFIDENCE, REPETITION})
+    join_gap: float = 1.0
+    max_seconds: float = 30.0
+    pad: float = 0.5
+    context_chars: int = 400
+
+
+@dataclass(frozen=True)
+class RetrySpan:
+    """Segments ``first`` to ``last`` (indices, inclusive) and the seconds sent for them."""
+
+    first: int
+    last: int
+    start: float
+    end: float
+
+
+def _bounds(segment: Segment) -> tuple[float, float]:
+    if segment.words:
+        return segment.words[0].start, segment.words[-1].end
+    return segment.start, segment.end
+
+
+def find_retry_spans(segments: Sequence[Segment], duration: float,
+                     options: RetryOptions = RetryOptions()) -> list[RetrySpan]:
+    """Group the flagged segments into the stretches to send again (pure)."""
+    runs: list[list[int]] = []
+    for index, segment in enumerate(segments):
+        if not options.flags.intersection(segment.flags) or not segment.text.strip():
+            continue
+        if runs and _joins(segments, runs[-1], index, options):
+            runs[-1].append(index)
+        else:
+            runs.append([index])
+    spans = []
+    for run in runs:
+        first, last = run[0], run[-1]
+        start, end = _bounds(segments[first])[0], _bounds(segments[last])[1]
+        before = _bounds(segments[first - 1])[1] if first > 0 else 0.0
+        after = _bounds(segments[last + 1])[0] if last + 1 < len(segments) else duration
+        spans.append(RetrySpan(first, last, max(before, start - options.pad, 0.0),
+                               min(after, end + options.pad, duration)))
+    return spans
+
+
+def _joins(segments: Sequence[Segment], run: list[int], index: int, options: RetryOptions) -> bool:
+    """Whether segment ``index`` goes in the same request as the flagged ``run`` before it."""
+    start, end = _bounds(segments[index])
+    close = start - _bounds(segments[run[-1]])[1] < options.join_gap
+    short = end - _bounds(segments[run[0]])[0] <= options.max_seconds
+    adjacent = all(options.flags.intersection(s.flags) for s in segments[run[-1] + 1:index])
+    return close and short and adjacent
+
+
+def score(segments: Sequence[Segment]) -> float | None:
+    """Duration-weighted mean ``avg_logprob`` of ``segments`` (``None`` if none reports it)."""
+    rated = [(s.avg_logprob, max(s.end - s.start, 0.01)) for s in segments if s.avg_logprob is not None]
+    if not rated:
+        return None
+    return sum(v * w for v, w in rated) / sum(w for _, w in rated)
+
+
+def is_better(new: Sequence[Segment], old: Sequence[Segment]) -> bool:
+    """Whether a retry beats the original: it must have words, not loop where the original
+    did not (``repetition``), and score a higher ``avg_logprob`` (pure)."""
+    new_score, old_score = score(new), score(old)
+    if not new or new_score is None:
+        return False
+    loops_now = any(REPETITION in s.flags for s in new)
+    looped = any(REPETITION in s.flags for s in old)
+    if loops_now != looped:
+        return looped
+    return old_score is None or new_score > old_score
+
+
+def retry_prompt(user_prompt: str | None, before: Sequence[Segment], context_chars: int) -> str | None:
+    """The user's prompt, then the end of the text spoken before the span (cut at a word)."""
+    context = " ".join(s.text.strip() for s in before if s.text.strip())
+    if len(context) > context_chars:
+        context = context[-context_chars:].split(" ", 1)[-1]
+    prompt = " ".join(p for p in (user_prompt or "", context) if p)
+    return prompt or None
+
+
+async def retry_flagged(transcript: Transcript, flac: str | Path, engine: Engine, options: TranscribeOptions,
+                        quality: QualityOptions = QualityOptions(),
+                        retry_options: RetryOptions = RetryOptions()) -> Transcript:
+    """The transcript with each run of flagged segments replaced by a retry that scored better.
+
+    The retries are sent concurrently (the engine bounds the requests in flight); each is
+    prompted with the text before it as first transcribed.
+    """
+    segments = list(transcript.segments)
+    spans = find_retry_spans(segments, transcript.duration, retry_options)
+    if not spans:
+        return transcript
+    rate = (await asyncio.to_thread(soundfile.info, str(flac))).samplerate
+
+    async def attempt(number: int, span: RetrySpan) -> tuple[RetrySpan, list[Segment]] | None:
+        prompt = retry_prompt(options.prompt, segments[:span.first], retry_options.context_chars)
+        answer = await transcribe_span(flac, engine, dataclasses.replace(options, prompt=prompt),
+                                       span.start, span.end, rate, number)
+        label = f"retry {span.start:.1f}-{span.end:.1f}"
+        new = [c for s in answer if (c := clip_segment(s, span.start, span.end, label))]
+        # a stretch cut out of its context often ends in a pause, where Whisper likes to add
+        # "Thank you." or "You": segments the model itself calls non-speech are not kept
+        new = [s for s in flag_segments(new, quality) if NO_SPEECH not in s.flags]
+        old = segments[span.first:span.last + 1]
+        log.debug("%s: avg_logprob %s -> %s", label, score(old), score(new))
+        return (span, new) if is_better(new, old) else None
+
+    kept = [r for r in await asyncio.gather(*(attempt(n, s) for n, s in enumerate(spans))) if r]
+    merged = make_monotonic(splice(segments, kept))
+    return dataclasses.replace(
+        transcript, segments=tuple(merged), text=spoken_text(merged, quality),
+        usage=charge(transcript.usage, [(s.start, s.end) for s in spans], getattr(engine, "bills", False)),
+        quality=summarize(merged, transcript.duration))
+
+
+def splice(segments: Sequence[Segment], replacements: Sequence[tuple[RetrySpan, list[Segment]]]) -> list[Segment]:
+    """``segments`` with each span's segments replaced by its new ones (pure)."""
+    by_first = {span.first: (span.last, new) for span, new in replacements}
+    out: list[Segment] = []
+    index = 0
+    while index < len(segments):
+        if index in by_first:
+            last, new = by_first[index]
+            out.extend(new)
+            index = last + 1
+        else:
+            out.append(segments[index])
+            index += 1
+    return out

@@ -1,0 +1,149 @@
+"""Retrying flagged segments: which stretches go again, what replaces what, for real."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import soundfile as sf
+
+import stt_toolkit as stt
+from stt_toolkit.pipeline import transcribe_audio
+from stt_toolkit.quality import FAILED_DECODE, LOW_CONFIDENCE, REPETITION, QualityOptions
+from stt_toolkit.retry import find_retry_spans, is_better, retry_prompt, splice
+from stt_toolkit.testing import Action, FakeWhisperServer
+from stt_toolkit.types import Segment, Word
+from stt_toolkit.wer import word_error_rate
+
+KEY = "gsk_retry_test_key_0123456789"
+
+
+def seg(start: float, end: float, text: str, logprob: float = -0.2, flags: tuple[str, ...] = ()) -> Segment:
+    tokens = text.split()
+    step = (end - start) / max(1, len(tokens))
+    words = tuple(Word(f" {t}", start + i * step, start + (i + 0.8) * step) for i, t in enumerate(tokens))
+    return Segment(0, start, end, " " + text, avg_logprob=logprob, words=words, flags=flags)
+
+
+def test_flagged_neighbours_are_one_span_bounded_by_the_words_around_them() -> None:
+    segments = [seg(0, 4, "a b c d"), seg(5, 8, "e f g", -0.7, (LOW_CONFIDENCE,)),
+                seg(8.3, 10, "h i", -1.2, (FAILED_DECODE, LOW_CONFIDENCE)), seg(10.2, 14, "j k l m"),
+                seg(20, 24, "n o p q", -0.1, (REPETITION,))]
+    spans = find_retry_spans(segments, 25.0)
+    assert [(s.first, s.last) for s in spans] == [(1, 2), (4, 4)]
+    first, second = spans
+    assert first.start == 4.5 and abs(first.end - 10.2) < 1e-9, "pad 0.5 s, but never into the next word"
+    assert second.start == 19.5 and abs(second.end - 24.3) < 1e-9  # last word ends at 23.8
+    assert find_retry_spans([seg(0, 4, "a b c d")], 5.0) == []
+
+
+def test_a_retry_wins_only_with_words_a_better_score_and_no_new_loop() -> None:
+    old = [seg(0, 5, "a b", -0.9, (LOW_CONFIDENCE,))]
+    assert is_better([seg(0, 5, "a b", -0.4)], old)
+    assert not is_better([seg(0, 5, "a b", -0.95)], old)
+    assert not is_better([], old)
+    assert not is_better([seg(0, 5, "a a a", -0.1, (REPETITION,))], old), "a new loop never wins"
+    assert is_better([seg(0, 5, "a b", -0.6)], [seg(0, 5, "a a a", -0.1, (REPETITION,))]), "a fixed loop wins"
+
+
+def test_the_prompt_is_the_users_then_the_end_of_the_text_before() -> None:
+    before = [seg(0, 4, "one two three"), seg(4, 8, "four five six")]
+    assert retry_prompt(None, before, 400) == "one two three four five six"
+    assert retry_prompt("Names: Zed.", before, 12) == "Names: Zed. five six", "cut at a word"
+    assert retry_prompt(None, [], 400) is None
+
+
+def test_splice_replaces_exactly_the_span() -> None:
+    segments = [seg(0, 1, "a"), seg(1, 2, "b"), seg(2, 3, "c"), seg(3, 4, "d")]
+    span = find_retry_spans([segments[0], seg(1, 2, "b", -2, (FAILED_DECODE,)), seg(2, 3, "c", -2, (FAILED_DECODE,)),
+                             segments[3]], 4.0)[0]
+    out = splice(segments, [(span, [seg(1, 3, "x y")])])
+    assert [s.text.strip() for s in out] == ["a", "x y", "d"]
+
+
+def _answer(text: str, logprob: float, seconds: float) -> dict[str, Any]:
+    tokens = text.split()
+    step = seconds / len(tokens)
+    words = [{"word": t, "start": i * step + 0.1, "end": (i + 0.8) * step} for i, t in enumerate(tokens)]
+    return {"task": "transcribe", "language": "English", "duration": seconds, "text": text,
+            "segments": [{"id": 0, "start": 0.0, "end": seconds, "text": " " + text, "avg_logprob": logprob,
+                          "compression_ratio": 1.4, "no_speech_prob": 0.02, "temperature": 0.0}],
+            "words": words}
+
+
+def _serve(server: FakeWhisperServer, first: float, retry: float) -> None:
+    """turbo answers with ``first`` as avg_logprob, large-v3 (the retry model) with ``retry``."""
+    def default(path: str, fields: dict[str, list[str]], seconds: float) -> Action:
+        if fields["model"][0] == "whisper-large-v3":
+            return Action(body=_answer("better words from the stronger model", retry, seconds))
+        return Action(body=_answer("mumbled guess of the fast model", first, seconds))
+    server.default = default
+
+
+def test_retry_with_a_stronger_model_over_http(tmp_path: Path, flac_with_silences: Any) -> None:
+    src = flac_with_silences(12.0, [])
+    options = dict(engine="groq", model="whisper-large-v3-turbo", api_key=KEY, fill_gaps=False,
+                   retry_model="whisper-large-v3", prompt="Glossary: Zed.")
+    with FakeWhisperServer() as server:
+        _serve(server, first=-1.3, retry=-0.3)
+        result = stt.transcribe(src, base_url=server.url, **options)
+        assert [r.fields["model"][0] for r in server.records] == ["whisper-large-v3-turbo", "whisper-large-v3"]
+        assert server.records[1].fields["prompt"] == ["Glossary: Zed."], "nothing before the span: the user's prompt"
+    assert result.text == "better words from the stronger model"
+    assert all(s.chunk and s.chunk.startswith("retry") and not s.flags for s in result.segments)
+    assert result.usage.requests == 2 and result.usage.billed_seconds == 24.0
+
+    with FakeWhisperServer() as server:
+        _serve(server, first=-1.3, retry=-1.6)
+        worse = stt.transcribe(src, base_url=server.url, **options)
+        assert len(server.records) == 2
+    assert worse.text == "mumbled guess of the fast model", "a worse retry is discarded"
+    assert FAILED_DECODE in worse.segments[0].flags
+
+
+def test_cli_retry_flag_sends_flagged_audio_again(tmp_path: Path, flac_with_silences: Any) -> None:
+    src = flac_with_silences(12.0, [])
+    with FakeWhisperServer() as server:
+        server.script(Action(body=_answer("mumbled guess of the fast model", -0.8, 12.0)),
+                      Action(body=_answer("better words from the stronger model", -0.3, 11.0)))
+        env = {"GROQ_API_KEY": KEY, "GROQ_BASE_URL": server.url, "PATH": "/usr/bin:/bin"}
+        done = subprocess.run([sys.executable, "-m", "stt_toolkit", "transcribe", str(src), "-o", str(tmp_path / "out"),
+                               "--engine", "groq", "--model", "whisper-large-v3", "--retry-flagged",
+                               "--no-fill-gaps", "-q"], capture_output=True, text=True, env=env, timeout=120)
+        assert done.returncode == 0, done.stderr
+        assert [r.fields["model"][0] for r in server.records] == ["whisper-large-v3"] * 2, "same model, again"
+    data = json.loads((tmp_path / "out" / f"{src.stem}.json").read_text())
+    assert data["text"] == "better words from the stronger model"
+
+
+def test_retry_with_the_real_model_never_keeps_a_worse_decode(shared_audio: Path) -> None:
+    # Flag every segment (low_confidence below 0), so every stretch is retried with the text
+    # before it as prompt; each replacement must score better than what it replaced.
+    src = shared_audio / "long_en" / "stitched_multispeaker_real_speech_16k.flac"
+    reference = src.with_suffix(".txt").read_text()
+    engine = stt.LocalEngine()
+    quality = QualityOptions(low_logprob=0.0)
+    chunks = stt.ChunkOptions(target_seconds=60, overlap_seconds=5, search_seconds=10)
+    plain = asyncio.run(transcribe_audio(src, engine, chunk_options=chunks, quality=quality, fill_gaps=False))
+    retried = asyncio.run(transcribe_audio(src, engine, chunk_options=chunks, quality=quality, fill_gaps=False,
+                                           retry=engine))
+    spans = find_retry_spans(plain.segments, plain.duration)
+    assert len(spans) >= 5 and retried.usage.requests == plain.usage.requests + len(spans)
+    replaced = [s for s in retried.segments if s.chunk and s.chunk.startswith("retry")]
+    assert replaced, "with every segment retried, some retry scores better"
+    for span in spans:
+        label = f"retry {span.start:.1f}-{span.end:.1f}"
+        new = [s for s in retried.segments if s.chunk == label]
+        if new:
+            old = plain.segments[span.first:span.last + 1]
+            assert is_better(new, old), label
+    times = [w.start for w in retried.words]
+    assert times == sorted(times)
+    # Measured: 8.9 % -> 8.1 %. Before non-speech segments of a retry were dropped, the retries
+    # added "Thank you." / "You" in the pauses and the error rate rose to 12.2 %.
+    assert word_error_rate(reference, retried.text) <= word_error_rate(reference, plain.text) + 0.01
+    assert retried.text.lower().count("thank you") <= plain.text.lower().count("thank you")
