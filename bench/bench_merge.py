@@ -1,20 +1,26 @@
 """Merge quality on real long-form speech: whole-file versus chunked transcription.
 
-    python bench/bench_merge.py [--chunks 30,60,120] [--overlaps 2,5,10]
+    python bench/bench_merge.py [--chunks 30,60,120] [--overlaps 2,5,10] [--retry-flagged]
+    python bench/bench_merge.py --noise-floor
 
 With the local engine (tiny.en), each file in ../shared/audio/long_en and the synthetic
 podcast is transcribed as one chunk and then chunked at every (chunk, overlap) pair. For each
 run: word error rate against the reference, the merge penalty (chunked WER minus whole WER),
 and words doubled or dropped near the cuts, found by aligning the words to the reference.
+``--retry-flagged`` runs both sides with flagged segments retried. ``--noise-floor``
+measures how much the whole-file WER moves when nothing but leading silence is added.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import statistics
 import sys
 from pathlib import Path
 
+import numpy as np
+import soundfile as sf
 from rapidfuzz.distance import Levenshtein
 
 import stt_toolkit as stt
@@ -64,15 +70,17 @@ def errors_near_cuts(reference: str, transcript: Transcript, regions: list[tuple
     return doubled, dropped
 
 
-async def run_file(path: Path, engine: stt.LocalEngine, chunks: list[int], overlaps: list[int]) -> list[str]:
+async def run_file(path: Path, engine: stt.LocalEngine, chunks: list[int], overlaps: list[int],
+                   retry: bool) -> list[str]:
     reference = path.with_suffix(".txt").read_text()
-    whole = await transcribe_audio(path, engine, chunk_options=stt.ChunkOptions(target_seconds=10_000))
+    again = engine if retry else None
+    whole = await transcribe_audio(path, engine, chunk_options=stt.ChunkOptions(target_seconds=10_000), retry=again)
     whole_wer = word_error_rate(reference, whole.text)
     rows = [f"| {path.stem[:32]} | whole | - | 1 | {whole_wer * 100:.2f} | - | - | - |"]
     for size in chunks:
         for overlap in overlaps:
             options = stt.ChunkOptions(target_seconds=size, overlap_seconds=overlap, search_seconds=size / 6)
-            chunked = await transcribe_audio(path, engine, chunk_options=options)
+            chunked = await transcribe_audio(path, engine, chunk_options=options, retry=again)
             wer = word_error_rate(reference, chunked.text)
             regions = cut_regions(chunked)
             doubled, dropped = errors_near_cuts(reference, chunked, regions)
@@ -83,19 +91,42 @@ async def run_file(path: Path, engine: stt.LocalEngine, chunks: list[int], overl
     return rows
 
 
+async def noise_floor(path: Path, engine: stt.LocalEngine, leads: list[float]) -> str:
+    """One row: the whole-file WER with each amount of leading silence, and their spread."""
+    reference = path.with_suffix(".txt").read_text()
+    audio, rate = sf.read(path, dtype="float32")
+    wers = []
+    for lead in leads:
+        padded = np.concatenate([np.zeros(int(lead * rate), dtype=np.float32), audio])
+        whole = await transcribe_audio((padded, rate), engine, chunk_options=stt.ChunkOptions(target_seconds=10_000))
+        wers.append(word_error_rate(reference, whole.text) * 100)
+    cells = " | ".join(f"{w:.2f}" for w in wers)
+    return (f"| {path.stem[:32]} | {cells} | {max(wers) - min(wers):.2f} | "
+            f"{statistics.pstdev(wers):.2f} |")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--chunks", default="30,60,120")
     parser.add_argument("--overlaps", default="2,5,10")
+    parser.add_argument("--retry-flagged", action="store_true", help="retry flagged segments on both sides")
+    parser.add_argument("--noise-floor", action="store_true", help="whole-file WER with added leading silence")
     args = parser.parse_args()
     chunks = [int(x) for x in args.chunks.split(",")]
     overlaps = [int(x) for x in args.overlaps.split(",")]
     engine = stt.LocalEngine()
+    if args.noise_floor:
+        leads = [0.0, 0.25, 0.5, 1.0, 2.0]
+        print("| file | " + " | ".join(f"+{x:g} s" for x in leads) + " | range pp | stdev pp |")
+        print("|---|" + "---|" * (len(leads) + 2))
+        for path in FILES:
+            print(asyncio.run(noise_floor(path, engine, leads)))
+        return
     print("| file | chunk | overlap | chunks | WER % | penalty pp | doubled near cuts (whole) | "
           "dropped near cuts (whole) |")
     print("|---|---|---|---|---|---|---|---|")
     for path in FILES:
-        for row in asyncio.run(run_file(path, engine, chunks, overlaps)):
+        for row in asyncio.run(run_file(path, engine, chunks, overlaps, args.retry_flagged)):
             print(row)
 
 

@@ -27,7 +27,7 @@ from .quality import notable_flags
 from .transcript import Transcript
 
 #: Errors after which no other file can succeed either: the run stops.
-FATAL = (errors.AuthenticationError, errors.ModelNotFound, errors.UnsupportedTask, errors.MissingDependency)
+FATAL = errors.FATAL
 CACHE_FOLDER = ".stt-cache"
 log = logging.getLogger("stt_toolkit")
 

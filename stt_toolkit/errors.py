@@ -157,3 +157,8 @@ class BadAudioRequest(ApiStatusError):
 
 class RateLimited(ApiStatusError):
     """429 after every retry, or a retry-after longer than the configured cap."""
+
+
+#: Errors that no retry or other file can get past: a bad key, an unknown model, an impossible
+#: task, a missing dependency. A batch stops on them; optional extra requests re-raise them.
+FATAL: tuple[type[SttError], ...] = (AuthenticationError, ModelNotFound, UnsupportedTask, MissingDependency)

@@ -20,7 +20,7 @@ from .chunking import EnergyProfile, measure_energy
 from .engines.base import Engine, TranscribeOptions
 from .merge import make_monotonic
 from .quality import QualityOptions, flag_segments, spoken_text, summarize
-from .spans import charge, clip_segment, transcribe_span
+from .spans import charge, clip_segment, try_transcribe_span
 from .transcript import Transcript
 from .types import Segment, Word
 
@@ -67,17 +67,23 @@ def find_speech_gaps(words: Sequence[Word], profile: EnergyProfile, duration: fl
 
 async def fill_gaps(transcript: Transcript, flac: str | Path, engine: Engine, options: TranscribeOptions,
                     quality: QualityOptions = QualityOptions(), gap_options: GapOptions = GapOptions()) -> Transcript:
-    """The transcript with the words found by transcribing each speech-like gap again."""
+    """The transcript with the words found by transcribing each speech-like gap again (the
+    gaps are sent concurrently; the engine bounds the requests in flight)."""
     profile = await asyncio.to_thread(measure_energy, flac)
     gaps = find_speech_gaps(transcript.words, profile, transcript.duration, gap_options)
     spans = [(max(0.0, s - gap_options.pad), min(transcript.duration, e + gap_options.pad)) for s, e in gaps]
-    added: list[Segment] = []
-    for number, ((start, end), (lo, hi)) in enumerate(zip(gaps, spans)):
-        for segment in await transcribe_span(flac, engine, options, lo, hi, profile.sample_rate, number):
-            if _confident(segment, gap_options):
-                clipped = clip_segment(segment, start, end, f"gap {start:.1f}-{end:.1f}")
-                if clipped and len(clipped.words) >= gap_options.min_words:
-                    added.append(clipped)
+
+    async def recover(number: int, start: float, end: float) -> list[Segment]:
+        lo, hi = spans[number]
+        found = []
+        for segment in await try_transcribe_span(flac, engine, options, lo, hi, profile.sample_rate, number) or []:
+            clipped = clip_segment(segment, start, end, f"gap {start:.1f}-{end:.1f}")
+            if _confident(segment, gap_options) and clipped and len(clipped.words) >= gap_options.min_words:
+                found.append(clipped)
+        return found
+
+    answers = await asyncio.gather(*(recover(n, s, e) for n, (s, e) in enumerate(gaps)))
+    added = [segment for found in answers for segment in found]
     if not added:
         return transcript
     segments = make_monotonic(sorted([*transcript.segments, *flag_segments(added, quality)], key=lambda s: s.start))

@@ -28,6 +28,8 @@ _MAX_SKEW = 1.0  # seconds two chunks' times of one agreed word may differ
 _SINGLE_WORD_SKEW = 0.3  # the same, where only one word agrees
 _DUPLICATE_SIMILARITY = 85.0
 _TOLERANCE = 0.1  # seconds of timing noise between two chunks' views of one word
+_STRETCHED = 1.2  # seconds: a longer word soaked up a pause or speech the decoder lost
+_COLLAPSED = 0.02  # seconds: a word this short had its timestamps collapsed by the decoder
 
 
 @dataclass(frozen=True)
@@ -63,7 +65,7 @@ def merge(results: Sequence[ChunkResult], duration: float | None = None, usage: 
         if a.words and b.words:
             i, j = _align_cut(a, b)
             extra_a, extra_b = _unheard(a, b, i, j)
-            kept[n] -= set(range(i, len(a.words))) - extra_a
+            kept[n] -= (set(range(i, len(a.words))) - extra_a) | _collapsed_tail(a, b, i, j)
             kept[n + 1] -= set(range(j)) - extra_b
     segments: list[Segment] = []
     for piece, indices, cut in zip(pieces, kept, seg_cuts):
@@ -138,17 +140,39 @@ def _cut_at_silence(a: _Piece, b: _Piece) -> tuple[int, int]:
     return i, j
 
 
+def _collapsed_tail(a: _Piece, b: _Piece, i: int, j: int) -> set[int]:
+    """Indices of ``a``'s last words before the cut whose timestamps collapsed (no duration:
+    speech cut off at the chunk's end, placed too early) when ``b``, which heard that stretch
+    whole, keeps the first of them itself after the cut: they would be said twice."""
+    run: list[int] = []
+    k = i - 1
+    while k >= 0 and a.words[k].end - a.words[k].start <= _COLLAPSED and _mid(a.words[k]) >= b.start:
+        run.append(k)
+        k -= 1
+    if not run:
+        return set()
+    first = a.words[run[-1]]
+    text = normalize_word(first.word)
+    if any(normalize_word(w.word) == text and first.start - _TOLERANCE <= w.start <= a.end + _TOLERANCE
+           for w in b.words[j:]):
+        return set(run)
+    return set()
+
+
 def _unheard(a: _Piece, b: _Piece, i: int, j: int) -> tuple[set[int], set[int]]:
     """Words one chunk heard where the other, past the cut, heard nothing at all (a word that
     straddled the other chunk's edge, or a stretch the other chunk's decoder skipped):
-    indices of ``a.words`` after ``i`` and of ``b.words`` before ``j`` to keep as well."""
+    indices of ``a.words`` after ``i`` and of ``b.words`` before ``j`` to keep as well.
+    A word of the other chunk lasting over 1.2 s does not count as hearing its whole span:
+    near a chunk's end Whisper stretches one word over the speech it failed to transcribe."""
 
     def silent(word: Word, others: Sequence[Word]) -> bool:
         lo, hi = sorted((word.start, word.end))
         text = normalize_word(word.word)
         for other in others:
             o_lo, o_hi = sorted((other.start, other.end))
-            if o_lo < hi + _TOLERANCE and lo - _TOLERANCE < o_hi:
+            stretched = o_hi - o_lo > _STRETCHED  # its time says little about what it covers
+            if o_lo < hi + _TOLERANCE and lo - _TOLERANCE < o_hi and not stretched:
                 return False  # the other chunk heard something here
             if normalize_word(other.word) == text and abs(_mid(other) - _mid(word)) < _MAX_SKEW:
                 return False  # ...and this very word, a little earlier or later

@@ -20,8 +20,18 @@ import soundfile
 
 from .engines.base import Engine, TranscribeOptions
 from .merge import make_monotonic
-from .quality import FAILED_DECODE, LOW_CONFIDENCE, NO_SPEECH, REPETITION, QualityOptions, flag_segments, spoken_text, summarize
-from .spans import charge, clip_segment, transcribe_span
+from .quality import (
+    FAILED_DECODE,
+    LOW_CONFIDENCE,
+    NO_SPEECH,
+    REPETITION,
+    SILENCE_HALLUCINATION,
+    QualityOptions,
+    flag_segments,
+    spoken_text,
+    summarize,
+)
+from .spans import charge, clip_segment, try_transcribe_span
 from .transcript import Transcript
 from .types import Segment
 
@@ -33,8 +43,10 @@ class RetryOptions:
     """Which segments are retried and how.
 
     Segments carrying any of ``flags`` are retried; flagged segments less than ``join_gap``
-    seconds apart go in one request of at most ``max_seconds`` (one Whisper window). Each request takes up to ``pad`` seconds of the pause on
-    either side (never reaching into a neighbour's words). The prompt is the user's prompt
+    seconds apart go in one request of at most ``max_seconds`` (one Whisper window). Each
+    request takes up to ``pad`` seconds of the pause on either side (never reaching into a
+    neighbour's words); stretches shorter than ``min_seconds`` even so are not sent (Whisper
+    cannot do better on a fragment). The prompt is the user's prompt
     followed by the last ``context_chars`` characters of the transcript before the span.
     """
 
@@ -42,6 +54,7 @@ class RetryOptions:
     join_gap: float = 1.0
     max_seconds: float = 30.0
     pad: float = 0.5
+    min_seconds: float = 1.0
     context_chars: int = 400
 
 
@@ -78,8 +91,9 @@ def find_retry_spans(segments: Sequence[Segment], duration: float,
         start, end = _bounds(segments[first])[0], _bounds(segments[last])[1]
         before = _bounds(segments[first - 1])[1] if first > 0 else 0.0
         after = _bounds(segments[last + 1])[0] if last + 1 < len(segments) else duration
-        spans.append(RetrySpan(first, last, max(before, start - options.pad, 0.0),
-                               min(after, end + options.pad, duration)))
+        span = RetrySpan(first, last, max(before, start - options.pad, 0.0), min(after, end + options.pad, duration))
+        if span.end - span.start >= options.min_seconds:
+            spans.append(span)
     return spans
 
 
@@ -114,8 +128,9 @@ def is_better(new: Sequence[Segment], old: Sequence[Segment]) -> bool:
 
 
 def retry_prompt(user_prompt: str | None, before: Sequence[Segment], context_chars: int) -> str | None:
-    """The user's prompt, then the end of the text spoken before the span (cut at a word)."""
-    context = " ".join(s.text.strip() for s in before if s.text.strip())
+    """The user's prompt, then the end of the text spoken before the span (cut at a word;
+    flagged silence hallucinations left out)."""
+    context = " ".join(s.text.strip() for s in before if s.text.strip() and SILENCE_HALLUCINATION not in s.flags)
     if len(context) > context_chars:
         context = context[-context_chars:].split(" ", 1)[-1]
     prompt = " ".join(p for p in (user_prompt or "", context) if p)
@@ -138,8 +153,10 @@ async def retry_flagged(transcript: Transcript, flac: str | Path, engine: Engine
 
     async def attempt(number: int, span: RetrySpan) -> tuple[RetrySpan, list[Segment]] | None:
         prompt = retry_prompt(options.prompt, segments[:span.first], retry_options.context_chars)
-        answer = await transcribe_span(flac, engine, dataclasses.replace(options, prompt=prompt),
-                                       span.start, span.end, rate, number)
+        answer = await try_transcribe_span(flac, engine, dataclasses.replace(options, prompt=prompt),
+                                           span.start, span.end, rate, 1_000 + number)
+        if answer is None:
+            return None
         label = f"retry {span.start:.1f}-{span.end:.1f}"
         new = [c for s in answer if (c := clip_segment(s, span.start, span.end, label))]
         # a stretch cut out of its context often ends in a pause, where Whisper likes to add

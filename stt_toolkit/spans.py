@@ -8,22 +8,43 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import logging
 from collections.abc import Sequence
 from pathlib import Path
 
+from . import errors
 from .chunking import export_chunk
 from .engines.base import MIN_BILLED_SECONDS, Engine, TranscribeOptions
 from .transcript import Accounting
 from .types import Chunk, Segment
 
+log = logging.getLogger("stt_toolkit")
+
 #: Chunk indices of extra requests start here, so they never collide with planned chunks.
 EXTRA_CHUNK_INDEX = 10_000
+
+
+async def try_transcribe_span(flac: str | Path, engine: Engine, options: TranscribeOptions, start: float,
+                              end: float, sample_rate: int, number: int = 0) -> list[Segment] | None:
+    """:func:`transcribe_span` for optional extra requests: ``None`` (and a warning) when it
+    fails for good, so that a file keeps what it has; fatal errors (bad key, unknown model)
+    are raised."""
+    try:
+        return await transcribe_span(flac, engine, options, start, end, sample_rate, number)
+    except errors.FATAL:
+        raise
+    except errors.SttError as exc:
+        log.warning("extra request for %.1f-%.1f s failed, keeping the first transcription: %s",
+                    start, end, str(exc).splitlines()[0])
+        return None
 
 
 async def transcribe_span(flac: str | Path, engine: Engine, options: TranscribeOptions, start: float, end: float,
                           sample_rate: int, number: int = 0) -> list[Segment]:
     """Transcribe ``start``-``end`` seconds of ``flac``; segments and words in file time."""
     first, last = int(start * sample_rate), int(end * sample_rate)
+    if last - first < sample_rate // 10:
+        return []  # nothing a decoder could make sense of
     chunk = Chunk(EXTRA_CHUNK_INDEX + number, first, last, first, last, sample_rate)
     audio = await asyncio.to_thread(export_chunk, flac, chunk)
     result = await engine.transcribe(audio, options)

@@ -59,6 +59,30 @@ def test_cut_words_at_chunk_edges_are_resolved_by_the_other_chunk() -> None:
     assert texts(t.words) == [w for w, _, _ in words]
 
 
+def test_collapsed_words_at_a_chunk_end_are_not_said_twice() -> None:
+    # Seen with tiny.en (stitched file, 60 s chunks, 2 s overlap): the earlier chunk ends in
+    # "Thou w" with both words at one instant, 1 s too early; the later chunk heard "Thou art".
+    words = truth(30)
+    a, b = chunk(0, 0, 17, 0, 15), chunk(1, 14.5, 30, 15, 30)
+    a_words = inside(words, 0, 14.9) + [("w16", 14.95, 14.95), ("x", 14.95, 14.95)]
+    t = merge([result(a, a_words), result(b, inside(words, 14.5, 30))], duration=30)
+    assert texts(t.words) == [w for w, _, _ in words]
+    # the same collapse where the later chunk did not hear that word: nothing is dropped
+    b_words = [w for w in inside(words, 14.5, 30) if w[0] != "w16"]
+    kept = texts(merge([result(a, a_words), result(b, b_words)], duration=30).words)
+    assert kept.count("w16") == 1
+
+
+def test_a_stretched_word_does_not_hide_what_the_other_chunk_heard() -> None:
+    # Seen with tiny.en (podcast, 30 s chunks, 2 s overlap): the earlier chunk ends in "to a"
+    # with "a" stretched over 2.3 s and "cloud service" lost; the later chunk heard "service".
+    words = truth(30)
+    a, b = chunk(0, 0, 17, 0, 16), chunk(1, 15, 30, 16, 30)
+    a_words = inside(words, 0, 14) + [("w14", 14.1, 16.9)]
+    t = merge([result(a, a_words), result(b, inside(words, 15, 30))], duration=30)
+    assert texts(t.words) == [w for w, _, _ in words]
+
+
 def test_disagreeing_overlap_cuts_at_the_planned_silence() -> None:
     words = truth(30)
     a, b = chunk(0, 0, 17, 0, 15), chunk(1, 13, 30, 15, 30)

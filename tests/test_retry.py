@@ -9,11 +9,17 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import soundfile as sf
+import pytest
 
 import stt_toolkit as stt
+from stt_toolkit import errors
 from stt_toolkit.pipeline import transcribe_audio
-from stt_toolkit.quality import FAILED_DECODE, LOW_CONFIDENCE, REPETITION, QualityOptions
+from stt_toolkit.quality import (
+    FAILED_DECODE,
+    LOW_CONFIDENCE,
+    REPETITION,
+    QualityOptions,
+)
 from stt_toolkit.retry import find_retry_spans, is_better, retry_prompt, splice
 from stt_toolkit.testing import Action, FakeWhisperServer
 from stt_toolkit.types import Segment, Word
@@ -39,6 +45,8 @@ def test_flagged_neighbours_are_one_span_bounded_by_the_words_around_them() -> N
     assert first.start == 4.5 and abs(first.end - 10.2) < 1e-9, "pad 0.5 s, but never into the next word"
     assert second.start == 19.5 and abs(second.end - 24.3) < 1e-9  # last word ends at 23.8
     assert find_retry_spans([seg(0, 4, "a b c d")], 5.0) == []
+    squeezed = [seg(0, 4, "a b c d"), seg(4.1, 4.3, "e", -2.0, (FAILED_DECODE,)), seg(4.35, 8, "f g h")]
+    assert find_retry_spans(squeezed, 8.0) == [], "a fragment between two words is not sent"
 
 
 def test_a_retry_wins_only_with_words_a_better_score_and_no_new_loop() -> None:
@@ -147,3 +155,18 @@ def test_retry_with_the_real_model_never_keeps_a_worse_decode(shared_audio: Path
     # added "Thank you." / "You" in the pauses and the error rate rose to 12.2 %.
     assert word_error_rate(reference, retried.text) <= word_error_rate(reference, plain.text) + 0.01
     assert retried.text.lower().count("thank you") <= plain.text.lower().count("thank you")
+
+
+def test_a_failed_retry_keeps_the_first_answer_but_a_bad_model_stops(flac_with_silences: Any) -> None:
+    src = flac_with_silences(12.0, [])
+    options = dict(engine="groq", model="whisper-large-v3-turbo", api_key=KEY, fill_gaps=False)
+    first = Action(body=_answer("mumbled guess of the fast model", -1.3, 12.0))
+    with FakeWhisperServer() as server:
+        server.script(first, Action(status=400, body={"error": {"message": "could not process file"}}))
+        kept = stt.transcribe(src, base_url=server.url, retry_flagged=True, **options)
+        assert len(server.records) == 2
+    assert kept.text == "mumbled guess of the fast model"
+    with FakeWhisperServer() as server:
+        server.script(first)
+        with pytest.raises(errors.ModelNotFound):
+            stt.transcribe(src, base_url=server.url, retry_model="whisper-large-v9", **options)
