@@ -1,6 +1,7 @@
 """Merge quality on real long-form speech: whole-file versus chunked transcription.
 
     python bench/bench_merge.py [--chunks 30,60,120] [--overlaps 2,5,10] [--retry-flagged]
+    python bench/bench_merge.py --leads 0,0.5,1    # every WER a mean over three runs
     python bench/bench_merge.py --noise-floor
 
 With the local engine (tiny.en), each file in ../shared/audio/long_en and the synthetic
@@ -71,20 +72,30 @@ def errors_near_cuts(reference: str, transcript: Transcript, regions: list[tuple
 
 
 async def run_file(path: Path, engine: stt.LocalEngine, chunks: list[int], overlaps: list[int],
-                   retry: bool) -> list[str]:
+                   retry: bool, leads: list[float]) -> list[str]:
+    """Rows for one file. With several ``leads`` (seconds of silence put before the audio),
+    every WER is the mean over them and the near-cut counts are their sums."""
     reference = path.with_suffix(".txt").read_text()
     again = engine if retry else None
-    whole = await transcribe_audio(path, engine, chunk_options=stt.ChunkOptions(target_seconds=10_000), retry=again)
-    whole_wer = word_error_rate(reference, whole.text)
+    audio, rate = sf.read(path, dtype="float32")
+    inputs = [(np.concatenate([np.zeros(int(lead * rate), dtype=np.float32), audio]), rate) for lead in leads]
+    wholes = [await transcribe_audio(x, engine, chunk_options=stt.ChunkOptions(target_seconds=10_000), retry=again)
+              for x in inputs]
+    whole_wer = statistics.mean(word_error_rate(reference, w.text) for w in wholes)
     rows = [f"| {path.stem[:32]} | whole | - | 1 | {whole_wer * 100:.2f} | - | - | - |"]
     for size in chunks:
         for overlap in overlaps:
             options = stt.ChunkOptions(target_seconds=size, overlap_seconds=overlap, search_seconds=size / 6)
-            chunked = await transcribe_audio(path, engine, chunk_options=options, retry=again)
-            wer = word_error_rate(reference, chunked.text)
-            regions = cut_regions(chunked)
-            doubled, dropped = errors_near_cuts(reference, chunked, regions)
-            base_doubled, base_dropped = errors_near_cuts(reference, whole, regions)
+            wers, counts = [], [0, 0, 0, 0]
+            for x, whole in zip(inputs, wholes):
+                chunked = await transcribe_audio(x, engine, chunk_options=options, retry=again)
+                wers.append(word_error_rate(reference, chunked.text))
+                regions = cut_regions(chunked)
+                for k, n in enumerate((*errors_near_cuts(reference, chunked, regions),
+                                       *errors_near_cuts(reference, whole, regions))):
+                    counts[k] += n
+            wer = statistics.mean(wers)
+            doubled, dropped, base_doubled, base_dropped = counts
             rows.append(f"| {path.stem[:32]} | {size} s | {overlap} s | {len(chunked.chunks)} | {wer * 100:.2f} | "
                         f"{(wer - whole_wer) * 100:+.2f} | {doubled} ({base_doubled}) | {dropped} ({base_dropped}) |")
             print(rows[-1], file=sys.stderr)
@@ -111,6 +122,8 @@ def main() -> None:
     parser.add_argument("--overlaps", default="2,5,10")
     parser.add_argument("--retry-flagged", action="store_true", help="retry flagged segments on both sides")
     parser.add_argument("--noise-floor", action="store_true", help="whole-file WER with added leading silence")
+    parser.add_argument("--leads", default="0", help="seconds of silence to put before the audio, one run each "
+                        "(WERs are averaged): 0,0.5,1 evens out the decoder's chance")
     args = parser.parse_args()
     chunks = [int(x) for x in args.chunks.split(",")]
     overlaps = [int(x) for x in args.overlaps.split(",")]
@@ -126,7 +139,8 @@ def main() -> None:
           "dropped near cuts (whole) |")
     print("|---|---|---|---|---|---|---|---|")
     for path in FILES:
-        for row in asyncio.run(run_file(path, engine, chunks, overlaps, args.retry_flagged)):
+        leads = [float(x) for x in args.leads.split(",")]
+        for row in asyncio.run(run_file(path, engine, chunks, overlaps, args.retry_flagged, leads)):
             print(row)
 
 

@@ -19,7 +19,7 @@ from pathlib import Path
 import soundfile
 
 from .engines.base import Engine, TranscribeOptions
-from .merge import make_monotonic
+from .merge import make_monotonic, normalize_word
 from .quality import (
     FAILED_DECODE,
     LOW_CONFIDENCE,
@@ -33,7 +33,7 @@ from .quality import (
 )
 from .spans import charge, clip_segment, try_transcribe_span
 from .transcript import Transcript
-from .types import Segment
+from .types import Segment, Word
 
 log = logging.getLogger("stt_toolkit")
 
@@ -45,8 +45,9 @@ class RetryOptions:
     Segments carrying any of ``flags`` are retried; flagged segments less than ``join_gap``
     seconds apart go in one request of at most ``max_seconds`` (one Whisper window). Each
     request takes up to ``pad`` seconds of the pause on either side (never reaching into a
-    neighbour's words); stretches shorter than ``min_seconds`` even so are not sent (Whisper
-    cannot do better on a fragment). The prompt is the user's prompt
+    neighbour's words); stretches shorter than ``min_seconds`` even so are not retried. The
+    audio sent reaches ``context_seconds`` further on either side, so that the model hears
+    whole words and their surroundings, but only words inside the stretch are kept. The prompt is the user's prompt
     followed by the last ``context_chars`` characters of the transcript before the span.
     """
 
@@ -55,6 +56,7 @@ class RetryOptions:
     max_seconds: float = 30.0
     pad: float = 0.5
     min_seconds: float = 1.0
+    context_seconds: float = 2.0
     context_chars: int = 400
 
 
@@ -116,7 +118,9 @@ def score(segments: Sequence[Segment]) -> float | None:
 
 def is_better(new: Sequence[Segment], old: Sequence[Segment]) -> bool:
     """Whether a retry beats the original: it must have words, not loop where the original
-    did not (``repetition``), and score a higher ``avg_logprob`` (pure)."""
+    did not (``repetition``), keep at least 80 % as many words unless the original looped (a
+    retry that loses words at the edges of its stretch scores well but drops speech), and
+    score a higher ``avg_logprob`` (pure)."""
     new_score, old_score = score(new), score(old)
     if not new or new_score is None:
         return False
@@ -124,7 +128,13 @@ def is_better(new: Sequence[Segment], old: Sequence[Segment]) -> bool:
     looped = any(REPETITION in s.flags for s in old)
     if loops_now != looped:
         return looped
+    if not looped and _count(new) < 0.8 * _count(old):
+        return False
     return old_score is None or new_score > old_score
+
+
+def _count(segments: Sequence[Segment]) -> int:
+    return sum(len(s.words) or len(s.text.split()) for s in segments)
 
 
 def retry_prompt(user_prompt: str | None, before: Sequence[Segment], context_chars: int) -> str | None:
@@ -154,11 +164,13 @@ async def retry_flagged(transcript: Transcript, flac: str | Path, engine: Engine
     async def attempt(number: int, span: RetrySpan) -> tuple[RetrySpan, list[Segment]] | None:
         prompt = retry_prompt(options.prompt, segments[:span.first], retry_options.context_chars)
         answer = await try_transcribe_span(flac, engine, dataclasses.replace(options, prompt=prompt),
-                                           span.start, span.end, rate, 1_000 + number)
+                                           *_sent(span, transcript.duration, retry_options), rate, 1_000 + number)
         if answer is None:
             return None
         label = f"retry {span.start:.1f}-{span.end:.1f}"
         new = [c for s in answer if (c := clip_segment(s, span.start, span.end, label))]
+        new = _without_echoes(new, segments[span.first - 1] if span.first else None,
+                              segments[span.last + 1] if span.last + 1 < len(segments) else None)
         # a stretch cut out of its context often ends in a pause, where Whisper likes to add
         # "Thank you." or "You": segments the model itself calls non-speech are not kept
         new = [s for s in flag_segments(new, quality) if NO_SPEECH not in s.flags]
@@ -170,8 +182,38 @@ async def retry_flagged(transcript: Transcript, flac: str | Path, engine: Engine
     merged = make_monotonic(splice(segments, kept))
     return dataclasses.replace(
         transcript, segments=tuple(merged), text=spoken_text(merged, quality),
-        usage=charge(transcript.usage, [(s.start, s.end) for s in spans], getattr(engine, "bills", False)),
+        usage=charge(transcript.usage, [_sent(s, transcript.duration, retry_options) for s in spans],
+                     getattr(engine, "bills", False)),
         quality=summarize(merged, transcript.duration))
+
+
+def _sent(span: RetrySpan, duration: float, options: RetryOptions) -> tuple[float, float]:
+    """The seconds of audio sent for ``span``: the span and its context."""
+    return max(0.0, span.start - options.context_seconds), min(duration, span.end + options.context_seconds)
+
+
+def _without_echoes(new: list[Segment], before: Segment | None, after: Segment | None) -> list[Segment]:
+    """``new`` without a first word that repeats the word just before the span, or a last word
+    that repeats the word just after it (timestamps at a cut are a few tenths of a second off)."""
+    words = [w for s in new for w in s.words]
+    drop: set[int] = set()
+    if words and before is not None and before.words and _same(words[0], before.words[-1]):
+        drop.add(id(words[0]))
+    if words and after is not None and after.words and _same(words[-1], after.words[0]):
+        drop.add(id(words[-1]))
+    if not drop:
+        return new
+    out = []
+    for segment in new:
+        kept = tuple(w for w in segment.words if id(w) not in drop)
+        if kept:
+            out.append(dataclasses.replace(segment, words=kept, start=kept[0].start, end=kept[-1].end,
+                                           text="".join(w.word for w in kept)))
+    return out
+
+
+def _same(a: Word, b: Word) -> bool:
+    return normalize_word(a.word) == normalize_word(b.word) and abs(a.start - b.start) < 1.0
 
 
 def splice(segments: Sequence[Segment], replacements: Sequence[tuple[RetrySpan, list[Segment]]]) -> list[Segment]:

@@ -54,6 +54,7 @@ def test_a_retry_wins_only_with_words_a_better_score_and_no_new_loop() -> None:
     assert is_better([seg(0, 5, "a b", -0.4)], old)
     assert not is_better([seg(0, 5, "a b", -0.95)], old)
     assert not is_better([], old)
+    assert not is_better([seg(0, 5, "b", -0.1)], [seg(0, 5, "a b c", -0.9, (LOW_CONFIDENCE,))]), "lost words"
     assert not is_better([seg(0, 5, "a a a", -0.1, (REPETITION,))], old), "a new loop never wins"
     assert is_better([seg(0, 5, "a b", -0.6)], [seg(0, 5, "a a a", -0.1, (REPETITION,))]), "a fixed loop wins"
 
@@ -170,3 +171,12 @@ def test_a_failed_retry_keeps_the_first_answer_but_a_bad_model_stops(flac_with_s
         server.script(first)
         with pytest.raises(errors.ModelNotFound):
             stt.transcribe(src, base_url=server.url, retry_model="whisper-large-v9", **options)
+
+
+def test_a_retry_does_not_repeat_the_words_next_to_its_stretch() -> None:
+    from stt_toolkit.retry import _without_echoes
+
+    before, after = seg(0, 4, "a b c d"), seg(8, 10, "h i")
+    new = [seg(3.9, 6, "d e f"), seg(6.2, 8.1, "g h")]  # "d" and "h" heard again at the edges
+    assert [w.word.strip() for s in _without_echoes(new, before, after) for w in s.words] == ["e", "f", "g"]
+    assert _without_echoes(new, None, None) == new
