@@ -164,7 +164,8 @@ def _unheard(a: _Piece, b: _Piece, i: int, j: int) -> tuple[set[int], set[int]]:
     straddled the other chunk's edge, or a stretch the other chunk's decoder skipped):
     indices of ``a.words`` after ``i`` and of ``b.words`` before ``j`` to keep as well.
     A word of the other chunk lasting over 1.2 s does not count as hearing its whole span:
-    near a chunk's end Whisper stretches one word over the speech it failed to transcribe."""
+    near a chunk's end Whisper stretches one word over the speech it failed to transcribe, and
+    places the words after it too late, so those are kept unless ``b`` says them too."""
 
     def silent(word: Word, others: Sequence[Word]) -> bool:
         lo, hi = sorted((word.start, word.end))
@@ -178,7 +179,15 @@ def _unheard(a: _Piece, b: _Piece, i: int, j: int) -> tuple[set[int], set[int]]:
                 return False  # ...and this very word, a little earlier or later
         return True
 
-    extra_a = {k for k in range(i, len(a.words)) if silent(a.words[k], b.words[j:])}
+    def said_by_b(word: Word) -> bool:
+        text = normalize_word(word.word)
+        return any(normalize_word(o.word) == text for o in b.words[j:] if o.start < a.end + _MAX_SKEW)
+
+    # after a stretched word, a's times run late: judge its words by their text alone
+    stretch = next((k for k, w in enumerate(a.words) if _mid(w) >= b.start - _MAX_SKEW
+                    and w.end - w.start > _STRETCHED), len(a.words))
+    extra_a = {k for k in range(i, len(a.words))
+               if (not said_by_b(a.words[k]) if k > stretch else silent(a.words[k], b.words[j:]))}
     a_kept = [*a.words[:i], *(a.words[k] for k in sorted(extra_a))]
     extra_b = {k for k in range(j) if silent(b.words[k], a_kept) and b.words[k].start >= a.start}
     return extra_a, extra_b

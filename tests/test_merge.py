@@ -83,6 +83,17 @@ def test_a_stretched_word_does_not_hide_what_the_other_chunk_heard() -> None:
     assert texts(t.words) == [w for w, _, _ in words]
 
 
+def test_words_after_a_stretched_word_are_judged_by_their_text() -> None:
+    # Seen with tiny.en (LJSpeech, 60 s chunks, 2 s overlap): "in" stretched over 2.6 s, then
+    # "the year" placed a second too late, over the later chunk's first words.
+    words = truth(30)
+    a, b = chunk(0, 0, 17.5, 0, 16), chunk(1, 15.5, 30, 16, 30)
+    a_words = inside(words, 0, 14) + [("w14", 14.1, 16.9), ("w15", 17.2, 17.2), ("w16", 17.2, 17.45)]
+    b_words = [("x", 15.5, 15.8)] + inside(words, 16, 30)  # b starts inside w15
+    t = merge([result(a, a_words), result(b, b_words)], duration=30)
+    assert texts(t.words) == [f"w{k}" for k in range(16)] + ["x"] + [f"w{k}" for k in range(16, 30)]
+
+
 def test_disagreeing_overlap_cuts_at_the_planned_silence() -> None:
     words = truth(30)
     a, b = chunk(0, 0, 17, 0, 15), chunk(1, 13, 30, 15, 30)
