@@ -61,16 +61,27 @@ def merge(results: Sequence[ChunkResult], duration: float | None = None, usage: 
     seg_cuts = [(p.keep_start, p.keep_end) for p in pieces]
     seg_cuts[0] = (float("-inf"), seg_cuts[0][1])
     seg_cuts[-1] = (seg_cuts[-1][0], float("inf"))
+    # words before a cut (and words timed late after a stretched word) come before the next
+    # chunk's words after it: (index of the cut in the earlier chunk, index of its first late
+    # word, first start after the cut in the later chunk)
+    bounds: list[tuple[int, int, float]] = [(len(p.words), len(p.words), float("inf")) for p in pieces]
     for n, (a, b) in enumerate(zip(pieces, pieces[1:])):
         if a.words and b.words:
             i, j = _align_cut(a, b)
-            extra_a, extra_b = _unheard(a, b, i, j)
-            kept[n] -= (set(range(i, len(a.words))) - extra_a) | _collapsed_tail(a, b, i, j)
+            collapsed, handed_from = _collapsed_tail(a, b, i)
+            extra_a, extra_b = _unheard(a, b, i, j, collapsed)
+            if handed_from is not None:
+                extra_b |= set(range(handed_from, j))
+            kept[n] -= (set(range(i, len(a.words))) - extra_a) | collapsed
             kept[n + 1] -= set(range(j)) - extra_b
-    segments: list[Segment] = []
-    for piece, indices, cut in zip(pieces, kept, seg_cuts):
-        segments += _kept_segments(piece, indices, cut)
-    segments = _drop_repeated_segments(sorted(segments, key=lambda s: (s.start, s.end)))
+            bounds[n] = (i, _first_stretched(a, b) + 1, min((w.start for w in b.words[j:]), default=float("inf")))
+    keyed: list[tuple[float, float, Segment]] = []
+    for piece, indices, cut, (i, late, limit) in zip(pieces, kept, seg_cuts, bounds):
+        position = {id(w): k for k, w in enumerate(piece.words)}
+        for segment in _kept_segments(piece, indices, cut):
+            before_cut = bool(segment.words) and all(not i <= position[id(w)] < late for w in segment.words)
+            keyed.append((min(segment.start, limit - 0.001) if before_cut else segment.start, segment.end, segment))
+    segments = _drop_repeated_segments([s for _, _, s in sorted(keyed, key=lambda k: (k[0], k[1]))])
     segments = list(flag_segments(segments, quality))
     segments = make_monotonic(segments)
     total = duration if duration is not None else max(p.end for p in pieces)
@@ -103,11 +114,17 @@ def _mid(item: Word | Segment) -> float:
     return (item.start + item.end) / 2
 
 
+def _place(word: Word) -> float:
+    """Where a word was said: its midpoint, or just after its start if it is stretched."""
+    return word.start + 0.25 if word.end - word.start > _STRETCHED else _mid(word)
+
+
 def _align_cut(a: _Piece, b: _Piece) -> tuple[int, int]:
     """Where to cut between ``a`` and ``b``: keep ``a.words[:i]`` and ``b.words[j:]``."""
     a_from = next((i for i, w in enumerate(a.words) if _mid(w) >= b.start - _MAX_SKEW), len(a.words))
     b_to = next((j for j, w in enumerate(b.words) if _mid(w) > a.end + _MAX_SKEW), len(b.words))
     a_tail = [normalize_word(w.word) for w in a.words[a_from:]]
+    stretch = _first_stretched(a, b)
     b_head = [normalize_word(w.word) for w in b.words[:b_to]]
     best: tuple[int, float, int, int] | None = None
     for op in Indel.opcodes(a_tail, b_head):
@@ -116,8 +133,11 @@ def _align_cut(a: _Piece, b: _Piece) -> tuple[int, int]:
         i1, j1, length = op.src_start, op.dest_start, op.src_end - op.src_start
         k = length // 2
         wa, wb = a.words[a_from + i1 + k], b.words[j1 + k]
-        # one agreeing word is trusted only where both chunks put it at nearly the same time
+        # one agreeing word is trusted only where both chunks put it at nearly the same time;
+        # after a stretched word, a's times run late by about the time the stretch soaked up
         skew = _MAX_SKEW if length >= _MIN_AGREEMENT else _SINGLE_WORD_SKEW
+        if length >= _MIN_AGREEMENT and a_from + i1 + k > stretch:
+            skew += a.words[stretch].end - a.words[stretch].start
         if abs(_mid(wa) - _mid(wb)) > skew or not a_tail[i1 + k]:
             continue
         key = (length, -abs(_mid(wb) - a.keep_end), a_from + i1 + k, j1 + k)
@@ -126,6 +146,13 @@ def _align_cut(a: _Piece, b: _Piece) -> tuple[int, int]:
     if best is not None:
         return best[2], best[3]
     return _cut_at_silence(a, b)
+
+
+def _first_stretched(a: _Piece, b: _Piece) -> int:
+    """Index of ``a``'s first word in the overlap lasting over 1.2 s (``len(a.words)`` if none):
+    Whisper stretches a word over speech it lost near a chunk's end, and times the rest late."""
+    return next((k for k, w in enumerate(a.words)
+                 if _mid(w) >= b.start - _MAX_SKEW and w.end - w.start > _STRETCHED), len(a.words))
 
 
 def _cut_at_silence(a: _Piece, b: _Piece) -> tuple[int, int]:
@@ -140,55 +167,62 @@ def _cut_at_silence(a: _Piece, b: _Piece) -> tuple[int, int]:
     return i, j
 
 
-def _collapsed_tail(a: _Piece, b: _Piece, i: int, j: int) -> set[int]:
-    """Indices of ``a``'s last words before the cut whose timestamps collapsed (no duration:
-    speech cut off at the chunk's end, placed too early) when ``b``, which heard that stretch
-    whole, keeps the first of them itself after the cut: they would be said twice."""
+def _collapsed_tail(a: _Piece, b: _Piece, i: int) -> tuple[set[int], int | None]:
+    """``a``'s last words before the cut whose timestamps collapsed (no duration: speech cut
+    off at the chunk's end, put at one instant, often too early) and that ``b``, which heard
+    that stretch whole, says too: they would be said twice. Returns the indices of ``a`` to
+    drop and the index of ``b`` from which ``b`` keeps every word (``None``: nothing changes).
+    The whole run is handed to ``b`` when ``b`` says its first word in the overlap, else the
+    end of it that ``b`` starts with."""
     run: list[int] = []
     k = i - 1
-    while k >= 0 and a.words[k].end - a.words[k].start <= _COLLAPSED and _mid(a.words[k]) >= b.start:
-        run.append(k)
+    while k >= 0 and a.words[k].end - a.words[k].start <= _COLLAPSED and _mid(a.words[k]) >= b.start - 2 * _MAX_SKEW:
+        run.insert(0, k)
         k -= 1
     if not run:
-        return set()
-    first = a.words[run[-1]]
-    text = normalize_word(first.word)
-    if any(normalize_word(w.word) == text and first.start - _TOLERANCE <= w.start <= a.end + _TOLERANCE
-           for w in b.words[j:]):
-        return set(run)
-    return set()
+        return set(), None
+    said_before = a.words[k].end - _TOLERANCE if k >= 0 else b.start  # what a said before the run
+    head = [m for m, w in enumerate(b.words) if said_before <= w.start <= a.end + _TOLERANCE]
+    said = [normalize_word(b.words[m].word) for m in head]
+    texts = [normalize_word(a.words[k].word) for k in run]
+    if texts[0] in said:
+        return set(run), head[said.index(texts[0])]
+    for size in range(len(run), 0, -1):
+        for skip in (0, 1):  # b may open with a cut-off word
+            if texts[-size:] == said[skip:skip + size]:
+                return set(run[-size:]), head[skip]
+    return set(), None
 
 
-def _unheard(a: _Piece, b: _Piece, i: int, j: int) -> tuple[set[int], set[int]]:
+def _unheard(a: _Piece, b: _Piece, i: int, j: int, dropped: set[int]) -> tuple[set[int], set[int]]:
     """Words one chunk heard where the other, past the cut, heard nothing at all (a word that
     straddled the other chunk's edge, or a stretch the other chunk's decoder skipped):
-    indices of ``a.words`` after ``i`` and of ``b.words`` before ``j`` to keep as well.
+    indices of ``a.words`` after ``i`` and of ``b.words`` before ``j`` to keep as well
+    (``dropped``: words of ``a`` before ``i`` that will not be kept).
     A word of the other chunk lasting over 1.2 s does not count as hearing its whole span:
     near a chunk's end Whisper stretches one word over the speech it failed to transcribe, and
     places the words after it too late, so those are kept unless ``b`` says them too."""
+
+    # after a stretched word, a's times run late by about the time the stretch soaked up
+    stretch = _first_stretched(a, b)
+    late = {id(w) for w in a.words[stretch + 1:]}
+    slack = a.words[stretch].end - a.words[stretch].start if stretch < len(a.words) else 0.0
 
     def silent(word: Word, others: Sequence[Word]) -> bool:
         lo, hi = sorted((word.start, word.end))
         text = normalize_word(word.word)
         for other in others:
             o_lo, o_hi = sorted((other.start, other.end))
-            stretched = o_hi - o_lo > _STRETCHED  # its time says little about what it covers
-            if o_lo < hi + _TOLERANCE and lo - _TOLERANCE < o_hi and not stretched:
+            reliable = o_hi - o_lo <= _STRETCHED and id(other) not in late and id(word) not in late
+            if reliable and o_lo < hi + _TOLERANCE and lo - _TOLERANCE < o_hi:
                 return False  # the other chunk heard something here
-            if normalize_word(other.word) == text and abs(_mid(other) - _mid(word)) < _MAX_SKEW:
+            skew = _MAX_SKEW + (slack if id(other) in late or id(word) in late else 0.0)
+            if normalize_word(other.word) == text and abs(_place(other) - _place(word)) < skew:
                 return False  # ...and this very word, a little earlier or later
         return True
 
-    def said_by_b(word: Word) -> bool:
-        text = normalize_word(word.word)
-        return any(normalize_word(o.word) == text for o in b.words[j:] if o.start < a.end + _MAX_SKEW)
-
-    # after a stretched word, a's times run late: judge its words by their text alone
-    stretch = next((k for k, w in enumerate(a.words) if _mid(w) >= b.start - _MAX_SKEW
-                    and w.end - w.start > _STRETCHED), len(a.words))
-    extra_a = {k for k in range(i, len(a.words))
-               if (not said_by_b(a.words[k]) if k > stretch else silent(a.words[k], b.words[j:]))}
-    a_kept = [*a.words[:i], *(a.words[k] for k in sorted(extra_a))]
+    extra_a = {k for k in range(i, len(a.words)) if silent(a.words[k], b.words[j:])}
+    a_kept = [*(w for k, w in enumerate(a.words[:i]) if k not in dropped), *(a.words[k] for k in sorted(extra_a))]
     extra_b = {k for k in range(j) if silent(b.words[k], a_kept) and b.words[k].start >= a.start}
     return extra_a, extra_b
 

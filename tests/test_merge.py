@@ -187,3 +187,44 @@ def test_no_word_lost_or_doubled(n_words: int, step: float, target: float, overl
     assert starts == sorted(starts)
     segment_starts = [s.start for s in t.segments]
     assert segment_starts == sorted(segment_starts)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    n_words=st.integers(20, 300),
+    step=st.floats(0.3, 1.2),
+    target=st.floats(12, 60),
+    overlap=st.floats(2, 10),
+    fault=st.sampled_from(["stretched", "collapsed", "late"]),
+    seed=st.integers(0, 10_000),
+)
+def test_whisper_timing_faults_at_chunk_ends_lose_and_double_nothing(
+        n_words: int, step: float, target: float, overlap: float, fault: str, seed: int) -> None:
+    # Each chunk but the last ends with the timing faults seen with real models: its last word
+    # stretched to the chunk's end, its last two words collapsed to one instant, or a word
+    # stretched over seconds with the last two squeezed in after it, late. The words themselves
+    # are right, and the next chunk heard them whole.
+    import random
+
+    rng = random.Random(seed)
+    words = [(f"w{i}", i * step + 0.05, i * step + step * 0.7) for i in range(n_words)]
+    total = n_words * step + 1
+    cuts = [0.0]
+    while total - cuts[-1] > target + 10:
+        cuts.append(cuts[-1] + target + rng.uniform(-3, 3))
+    cuts.append(total)
+    results = []
+    for i, (ks, ke) in enumerate(zip(cuts, cuts[1:])):
+        start, end = max(0.0, ks - overlap / 2), min(total, ke + overlap / 2)
+        seen = [w for w in words if w[1] >= start and w[2] <= end]
+        if i < len(cuts) - 2 and len(seen) >= 3:
+            (w1, s1, e1), (w2, s2, e2) = seen[-2], seen[-1]
+            if fault == "stretched":
+                seen[-1] = (w2, s2, end)
+            elif fault == "collapsed":
+                seen[-2:] = [(w1, s1, s1), (w2, s1, s1)]
+            elif end - 0.6 - seen[-3][1] > 1.5:  # the third-last word soaks up the time
+                seen[-3:] = [(seen[-3][0], seen[-3][1], end - 0.6), (w1, end - 0.6, end - 0.3), (w2, end - 0.3, end)]
+        results.append(result(chunk(i, start, end, ks, ke), seen))
+    t = merge(results, duration=total)
+    assert texts(t.words) == [w for w, _, _ in words]
