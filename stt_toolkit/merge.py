@@ -7,6 +7,11 @@ do not agree, the cut is the planned silence and each word goes to the side of i
 Results without words (translations) merge by segment midpoints plus fuzzy removal of a
 segment both chunks transcribed. Times are shifted to the file, made monotonic, and every
 segment keeps the quality values of the chunk that produced it.
+
+Whisper's word times fail in known ways near the end of a chunk, and the merge allows for
+them: one word stretched over seconds of speech the decoder lost (it does not count as
+hearing that span), the words after it timed late (matched by text, kept in order), and the
+last words collapsed to one instant (handed to the next chunk when it says them too).
 """
 
 from __future__ import annotations
@@ -75,13 +80,7 @@ def merge(results: Sequence[ChunkResult], duration: float | None = None, usage: 
             kept[n] -= (set(range(i, len(a.words))) - extra_a) | collapsed
             kept[n + 1] -= set(range(j)) - extra_b
             bounds[n] = (i, _first_stretched(a, b) + 1, min((w.start for w in b.words[j:]), default=float("inf")))
-    keyed: list[tuple[float, float, Segment]] = []
-    for piece, indices, cut, (i, late, limit) in zip(pieces, kept, seg_cuts, bounds):
-        position = {id(w): k for k, w in enumerate(piece.words)}
-        for segment in _kept_segments(piece, indices, cut):
-            before_cut = bool(segment.words) and all(not i <= position[id(w)] < late for w in segment.words)
-            keyed.append((min(segment.start, limit - 0.001) if before_cut else segment.start, segment.end, segment))
-    segments = _drop_repeated_segments([s for _, _, s in sorted(keyed, key=lambda k: (k[0], k[1]))])
+    segments = _drop_repeated_segments(_in_order(pieces, kept, seg_cuts, bounds))
     segments = list(flag_segments(segments, quality))
     segments = make_monotonic(segments)
     total = duration if duration is not None else max(p.end for p in pieces)
@@ -92,6 +91,19 @@ def merge(results: Sequence[ChunkResult], duration: float | None = None, usage: 
                                  p.result.attempts) for p in pieces),
         usage=usage or Accounting(), quality=summarize(segments, total),
     )
+
+
+def _in_order(pieces: Sequence[_Piece], kept: Sequence[set[int]], seg_cuts: Sequence[tuple[float, float]],
+              bounds: Sequence[tuple[int, int, float]]) -> list[Segment]:
+    """Every piece's kept segments, by time, except that a segment of words before a cut (or
+    timed late) never goes after the next piece's first word after that cut."""
+    keyed: list[tuple[float, float, Segment]] = []
+    for piece, indices, cut, (i, late, limit) in zip(pieces, kept, seg_cuts, bounds):
+        position = {id(w): k for k, w in enumerate(piece.words)}
+        for segment in _kept_segments(piece, indices, cut):
+            before_cut = bool(segment.words) and all(not i <= position[id(w)] < late for w in segment.words)
+            keyed.append((min(segment.start, limit - 0.001) if before_cut else segment.start, segment.end, segment))
+    return [s for _, _, s in sorted(keyed, key=lambda k: (k[0], k[1]))]
 
 
 def _shift(result: ChunkResult) -> _Piece:
