@@ -33,7 +33,7 @@ _MAX_SKEW = 1.0  # seconds two chunks' times of one agreed word may differ
 _SINGLE_WORD_SKEW = 0.3  # the same, where only one word agrees
 _DUPLICATE_SIMILARITY = 85.0
 _TOLERANCE = 0.1  # seconds of timing noise between two chunks' views of one word
-_STRETCHED = 1.2  # seconds: a longer word soaked up a pause or speech the decoder lost
+_STRETCHED = 1.2  # seconds: a longer word ending a chunk soaked up speech the decoder lost
 _COLLAPSED = 0.02  # seconds: a word this short had its timestamps collapsed by the decoder
 
 
@@ -161,10 +161,12 @@ def _align_cut(a: _Piece, b: _Piece) -> tuple[int, int]:
 
 
 def _first_stretched(a: _Piece, b: _Piece) -> int:
-    """Index of ``a``'s first word in the overlap lasting over 1.2 s (``len(a.words)`` if none):
-    Whisper stretches a word over speech it lost near a chunk's end, and times the rest late."""
-    return next((k for k, w in enumerate(a.words)
-                 if _mid(w) >= b.start - _MAX_SKEW and w.end - w.start > _STRETCHED), len(a.words))
+    """Index of ``a``'s first word in the overlap that lasts over 1.2 s and ends within 1 s of
+    the chunk's end (``len(a.words)`` if none): Whisper stretches a word over speech it lost
+    near a chunk's end, and times the rest late. (A word before a pause in mid-chunk often
+    lasts that long too, harmlessly: it does not end the chunk.)"""
+    return next((k for k, w in enumerate(a.words) if _mid(w) >= b.start - _MAX_SKEW
+                 and w.end - w.start > _STRETCHED and w.end >= a.end - _MAX_SKEW), len(a.words))
 
 
 def _cut_at_silence(a: _Piece, b: _Piece) -> tuple[int, int]:
@@ -211,13 +213,14 @@ def _unheard(a: _Piece, b: _Piece, i: int, j: int, dropped: set[int]) -> tuple[s
     straddled the other chunk's edge, or a stretch the other chunk's decoder skipped):
     indices of ``a.words`` after ``i`` and of ``b.words`` before ``j`` to keep as well
     (``dropped``: words of ``a`` before ``i`` that will not be kept).
-    A word of the other chunk lasting over 1.2 s does not count as hearing its whole span:
+    A word of ``a`` that lasts over 1.2 s and ends the chunk does not count as hearing its span:
     near a chunk's end Whisper stretches one word over the speech it failed to transcribe, and
     places the words after it too late, so those are kept unless ``b`` says them too."""
 
     # after a stretched word, a's times run late by about the time the stretch soaked up
     stretch = _first_stretched(a, b)
     late = {id(w) for w in a.words[stretch + 1:]}
+    stretched = id(a.words[stretch]) if stretch < len(a.words) else None
     slack = a.words[stretch].end - a.words[stretch].start if stretch < len(a.words) else 0.0
 
     def silent(word: Word, others: Sequence[Word]) -> bool:
@@ -225,7 +228,7 @@ def _unheard(a: _Piece, b: _Piece, i: int, j: int, dropped: set[int]) -> tuple[s
         text = normalize_word(word.word)
         for other in others:
             o_lo, o_hi = sorted((other.start, other.end))
-            reliable = o_hi - o_lo <= _STRETCHED and id(other) not in late and id(word) not in late
+            reliable = id(other) != stretched and id(other) not in late and id(word) not in late
             if reliable and o_lo < hi + _TOLERANCE and lo - _TOLERANCE < o_hi:
                 return False  # the other chunk heard something here
             skew = _MAX_SKEW + (slack if id(other) in late or id(word) in late else 0.0)
