@@ -94,6 +94,17 @@ def test_words_after_a_stretched_word_are_judged_by_their_text() -> None:
     assert texts(t.words) == [f"w{k}" for k in range(16)] + ["x"] + [f"w{k}" for k in range(16, 30)]
 
 
+def test_a_long_word_before_a_pause_mid_chunk_is_not_a_stretch() -> None:
+    # Seen with tiny.en (stitched file, 30 s chunks, 5 s overlap): "posterity," lasting 1.2 s
+    # before a pause, 2.5 s before the chunk's end, made the words after it look "late", and a
+    # word the chunks disagreed on ("our" / "art") was kept twice over.
+    words = truth(30)
+    a, b = chunk(0, 0, 20, 0, 17), chunk(1, 14, 30, 17, 30)
+    a_words = [("x" if w == "w17" else w, s, 16.35 if w == "w15" else e) for w, s, e in inside(words, 0, 20)]
+    t = merge([result(a, a_words), result(b, inside(words, 14, 30))], duration=30)
+    assert texts(t.words) == [w for w, _, _ in words]
+
+
 def test_disagreeing_overlap_cuts_at_the_planned_silence() -> None:
     words = truth(30)
     a, b = chunk(0, 0, 17, 0, 15), chunk(1, 13, 30, 15, 30)
