@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from collections.abc import Sequence
 
 from hypothesis import given, settings
@@ -27,6 +28,16 @@ def result(c: Chunk, words: Sequence[tuple[str, float, float]], segment_words: i
         for i, group in enumerate(local[k:k + segment_words] for k in range(0, len(local), segment_words)))
     return ChunkResult(c, task, "".join(w.word for w in local), segments, tuple(local), "en",
                        c.duration, "m")
+
+
+def random_plan(total: float, target: float, overlap: float, rng: random.Random) -> list[Chunk]:
+    """Chunks of about ``target`` seconds (+/- 3 s) over ``total`` seconds, ``overlap`` apart."""
+    cuts = [0.0]
+    while total - cuts[-1] > target + 10:
+        cuts.append(cuts[-1] + target + rng.uniform(-3, 3))
+    cuts.append(total)
+    return [chunk(i, max(0.0, ks - overlap / 2), min(total, ke + overlap / 2), ks, ke)
+            for i, (ks, ke) in enumerate(zip(cuts, cuts[1:]))]
 
 
 def truth(n: int, step: float = 1.0) -> list[tuple[str, float, float]]:
@@ -177,21 +188,14 @@ def test_translations_without_words_merge_by_segments() -> None:
 )
 def test_no_word_lost_or_doubled(n_words: int, step: float, target: float, overlap: float, jitter: float,
                                  seed: int) -> None:
-    import random
-
     rng = random.Random(seed)
     words = [(f"w{i}", i * step + 0.05, i * step + step * 0.7) for i in range(n_words)]
     total = max(n_words * step + 1, 15.0)
-    cuts = [0.0]
-    while total - cuts[-1] > target + 10:
-        cuts.append(cuts[-1] + target + rng.uniform(-3, 3))
-    cuts.append(total)
     results = []
-    for i, (ks, ke) in enumerate(zip(cuts, cuts[1:])):
-        start, end = max(0.0, ks - overlap / 2), min(total, ke + overlap / 2)
+    for c in random_plan(total, target, overlap, rng):
         seen = [(w, s + rng.uniform(-jitter, jitter), e + rng.uniform(-jitter, jitter))
-                for w, s, e in words if s >= start and e <= end]
-        results.append(result(chunk(i, start, end, ks, ke), seen))
+                for w, s, e in words if s >= c.start / SR and e <= c.end / SR]
+        results.append(result(c, seen))
     t = merge(results, duration=total)
     assert texts(t.words) == [w for w, _, _ in words]
     starts = [w.start for w in t.words]
@@ -215,20 +219,15 @@ def test_whisper_timing_faults_at_chunk_ends_lose_and_double_nothing(
     # stretched to the chunk's end, its last two words collapsed to one instant, or a word
     # stretched over seconds with the last two squeezed in after it, late. The words themselves
     # are right, and the next chunk heard them whole.
-    import random
-
     rng = random.Random(seed)
     words = [(f"w{i}", i * step + 0.05, i * step + step * 0.7) for i in range(n_words)]
     total = n_words * step + 1
-    cuts = [0.0]
-    while total - cuts[-1] > target + 10:
-        cuts.append(cuts[-1] + target + rng.uniform(-3, 3))
-    cuts.append(total)
+    plan = random_plan(total, target, overlap, rng)
     results = []
-    for i, (ks, ke) in enumerate(zip(cuts, cuts[1:])):
-        start, end = max(0.0, ks - overlap / 2), min(total, ke + overlap / 2)
+    for c in plan:
+        start, end = c.start / SR, c.end / SR
         seen = [w for w in words if w[1] >= start and w[2] <= end]
-        if i < len(cuts) - 2 and len(seen) >= 3:
+        if c.index < len(plan) - 1 and len(seen) >= 3:
             (w1, s1, e1), (w2, s2, e2) = seen[-2], seen[-1]
             if fault == "stretched":
                 seen[-1] = (w2, s2, end)
@@ -236,6 +235,6 @@ def test_whisper_timing_faults_at_chunk_ends_lose_and_double_nothing(
                 seen[-2:] = [(w1, s1, s1), (w2, s1, s1)]
             elif end - 0.6 - seen[-3][1] > 1.5:  # the third-last word soaks up the time
                 seen[-3:] = [(seen[-3][0], seen[-3][1], end - 0.6), (w1, end - 0.6, end - 0.3), (w2, end - 0.3, end)]
-        results.append(result(chunk(i, start, end, ks, ke), seen))
+        results.append(result(c, seen))
     t = merge(results, duration=total)
     assert texts(t.words) == [w for w, _, _ in words]
