@@ -72,14 +72,15 @@ def merge(results: Sequence[ChunkResult], duration: float | None = None, usage: 
     bounds: list[tuple[int, int, float]] = [(len(p.words), len(p.words), float("inf")) for p in pieces]
     for n, (a, b) in enumerate(zip(pieces, pieces[1:])):
         if a.words and b.words:
-            i, j = _align_cut(a, b)
+            stretch = _first_stretched(a, b)
+            i, j = _align_cut(a, b, stretch)
             collapsed, handed_from = _collapsed_tail(a, b, i)
-            extra_a, extra_b = _unheard(a, b, i, j, collapsed)
+            extra_a, extra_b = _unheard(a, b, i, j, collapsed, stretch)
             if handed_from is not None:
                 extra_b |= set(range(handed_from, j))
             kept[n] -= (set(range(i, len(a.words))) - extra_a) | collapsed
             kept[n + 1] -= set(range(j)) - extra_b
-            bounds[n] = (i, _first_stretched(a, b) + 1, min((w.start for w in b.words[j:]), default=float("inf")))
+            bounds[n] = (i, stretch + 1, min((w.start for w in b.words[j:]), default=float("inf")))
     segments = _drop_repeated_segments(_in_order(pieces, kept, seg_cuts, bounds))
     segments = list(flag_segments(segments, quality))
     segments = make_monotonic(segments)
@@ -131,12 +132,12 @@ def _place(word: Word) -> float:
     return word.start + 0.25 if word.end - word.start > _STRETCHED else _mid(word)
 
 
-def _align_cut(a: _Piece, b: _Piece) -> tuple[int, int]:
-    """Where to cut between ``a`` and ``b``: keep ``a.words[:i]`` and ``b.words[j:]``."""
+def _align_cut(a: _Piece, b: _Piece, stretch: int) -> tuple[int, int]:
+    """Where to cut between ``a`` and ``b``: keep ``a.words[:i]`` and ``b.words[j:]``
+    (``stretch``: index of ``a``'s stretched word, see :func:`_first_stretched`)."""
     a_from = next((i for i, w in enumerate(a.words) if _mid(w) >= b.start - _MAX_SKEW), len(a.words))
     b_to = next((j for j, w in enumerate(b.words) if _mid(w) > a.end + _MAX_SKEW), len(b.words))
     a_tail = [normalize_word(w.word) for w in a.words[a_from:]]
-    stretch = _first_stretched(a, b)
     b_head = [normalize_word(w.word) for w in b.words[:b_to]]
     best: tuple[int, float, int, int] | None = None
     for op in Indel.opcodes(a_tail, b_head):
@@ -208,7 +209,7 @@ def _collapsed_tail(a: _Piece, b: _Piece, i: int) -> tuple[set[int], int | None]
     return set(), None
 
 
-def _unheard(a: _Piece, b: _Piece, i: int, j: int, dropped: set[int]) -> tuple[set[int], set[int]]:
+def _unheard(a: _Piece, b: _Piece, i: int, j: int, dropped: set[int], stretch: int) -> tuple[set[int], set[int]]:
     """Words one chunk heard where the other, past the cut, heard nothing at all (a word that
     straddled the other chunk's edge, or a stretch the other chunk's decoder skipped):
     indices of ``a.words`` after ``i`` and of ``b.words`` before ``j`` to keep as well
@@ -218,7 +219,6 @@ def _unheard(a: _Piece, b: _Piece, i: int, j: int, dropped: set[int]) -> tuple[s
     places the words after it too late, so those are kept unless ``b`` says them too."""
 
     # after a stretched word, a's times run late by about the time the stretch soaked up
-    stretch = _first_stretched(a, b)
     late = {id(w) for w in a.words[stretch + 1:]}
     stretched = id(a.words[stretch]) if stretch < len(a.words) else None
     slack = a.words[stretch].end - a.words[stretch].start if stretch < len(a.words) else 0.0
