@@ -73,22 +73,27 @@ async def fill_gaps(transcript: Transcript, flac: str | Path, engine: Engine, op
     gaps = find_speech_gaps(transcript.words, profile, transcript.duration, gap_options)
     spans = [(max(0.0, s - gap_options.pad), min(transcript.duration, e + gap_options.pad)) for s, e in gaps]
 
-    async def recover(number: int, start: float, end: float) -> list[Segment]:
+    async def recover(number: int, start: float, end: float) -> list[Segment] | None:
         lo, hi = spans[number]
+        answer = await try_transcribe_span(flac, engine, options, lo, hi, profile.sample_rate, number)
+        if answer is None:
+            return None
         found = []
-        for segment in await try_transcribe_span(flac, engine, options, lo, hi, profile.sample_rate, number) or []:
+        for segment in answer:
             clipped = clip_segment(segment, start, end, f"gap {start:.1f}-{end:.1f}")
             if _confident(segment, gap_options) and clipped and len(clipped.words) >= gap_options.min_words:
                 found.append(clipped)
         return found
 
     answers = await asyncio.gather(*(recover(n, s, e) for n, (s, e) in enumerate(gaps)))
-    added = [segment for found in answers for segment in found]
-    if not added:
+    answered = [span for span, found in zip(spans, answers) if found is not None]
+    if not answered:
         return transcript
+    added = [segment for found in answers if found for segment in found]
     segments = make_monotonic(sorted([*transcript.segments, *flag_segments(added, quality)], key=lambda s: s.start))
+    # every answered request is counted (and billed), also those that found nothing to add
     return dataclasses.replace(transcript, segments=tuple(segments), text=spoken_text(segments, quality),
-                               usage=charge(transcript.usage, spans, getattr(engine, "bills", False)),
+                               usage=charge(transcript.usage, answered, getattr(engine, "bills", False)),
                                quality=summarize(segments, transcript.duration))
 
 

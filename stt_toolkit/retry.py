@@ -161,7 +161,8 @@ async def retry_flagged(transcript: Transcript, flac: str | Path, engine: Engine
         return transcript
     rate = (await asyncio.to_thread(soundfile.info, str(flac))).samplerate
 
-    async def attempt(number: int, span: RetrySpan) -> tuple[RetrySpan, list[Segment]] | None:
+    async def attempt(number: int, span: RetrySpan) -> tuple[RetrySpan, list[Segment] | None] | None:
+        """``None`` if the request failed; else the span and its replacement (``None``: keep)."""
         prompt = retry_prompt(options.prompt, segments[:span.first], retry_options.context_chars)
         answer = await try_transcribe_span(flac, engine, dataclasses.replace(options, prompt=prompt),
                                            *_sent(span, transcript.duration, retry_options), rate, 1_000 + number)
@@ -176,13 +177,14 @@ async def retry_flagged(transcript: Transcript, flac: str | Path, engine: Engine
         new = [s for s in flag_segments(new, quality) if NO_SPEECH not in s.flags]
         old = segments[span.first:span.last + 1]
         log.debug("%s: avg_logprob %s -> %s", label, score(old), score(new))
-        return (span, new) if is_better(new, old) else None
+        return span, (new if is_better(new, old) else None)
 
-    kept = [r for r in await asyncio.gather(*(attempt(n, s) for n, s in enumerate(spans))) if r]
+    answered = [r for r in await asyncio.gather(*(attempt(n, s) for n, s in enumerate(spans))) if r]
+    kept = [(span, new) for span, new in answered if new is not None]
     merged = make_monotonic(splice(segments, kept))
     return dataclasses.replace(
         transcript, segments=tuple(merged), text=spoken_text(merged, quality),
-        usage=charge(transcript.usage, [_sent(s, transcript.duration, retry_options) for s in spans],
+        usage=charge(transcript.usage, [_sent(s, transcript.duration, retry_options) for s, _ in answered],
                      getattr(engine, "bills", False)),
         quality=summarize(merged, transcript.duration))
 

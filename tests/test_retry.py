@@ -167,6 +167,7 @@ def test_a_failed_retry_keeps_the_first_answer_but_a_bad_model_stops(flac_with_s
         kept = stt.transcribe(src, base_url=server.url, retry_flagged=True, **options)
         assert len(server.records) == 2
     assert kept.text == "mumbled guess of the fast model"
+    assert kept.usage.billed_seconds == 12.0, "a failed retry is not billed"
     with FakeWhisperServer() as server:
         server.script(first)
         with pytest.raises(errors.ModelNotFound):
@@ -180,3 +181,21 @@ def test_a_retry_does_not_repeat_the_words_next_to_its_stretch() -> None:
     new = [seg(3.9, 6, "d e f"), seg(6.2, 8.1, "g h")]  # "d" and "h" heard again at the edges
     assert [w.word.strip() for s in _without_echoes(new, before, after) for w in s.words] == ["e", "f", "g"]
     assert _without_echoes(new, None, None) == new
+
+
+def test_gap_requests_that_add_nothing_are_still_billed(flac_with_silences: Any) -> None:
+    # loud throughout, but the first answer has words only at 0-3 s and 9-12 s: the 3-9 s gap
+    # is sent again, and the answer (the model calls it non-speech) adds nothing
+    src = flac_with_silences(12.0, [])
+    first = _answer("one two three", -0.2, 3.0)
+    first["words"] += [{"word": w, "start": 9.0 + i, "end": 9.8 + i} for i, w in enumerate(("four", "five", "six"))]
+    first["text"] = first["segments"][0]["text"] = "one two three four five six"
+    first["segments"][0]["end"] = 12.0
+    silence = _answer("maybe words", -0.3, 6.0)
+    silence["segments"][0]["no_speech_prob"] = 0.9
+    with FakeWhisperServer() as server:
+        server.script(Action(body=first), Action(body=silence))
+        result = stt.transcribe(src, engine="groq", api_key=KEY, base_url=server.url)
+        assert len(server.records) == 2
+    assert result.text.split() == ["one", "two", "three", "four", "five", "six"]
+    assert result.usage.requests == 2 and result.usage.billed_seconds == 22.0
