@@ -33,6 +33,7 @@ SHARED = Path(__file__).resolve().parents[2] / "shared" / "audio"
 FILES = [SHARED / "long_en" / "ljspeech_LJ001-0001_to_0032_continuous.flac",
          SHARED / "long_en" / "stitched_multispeaker_real_speech_16k.flac",
          SHARED / "synthetic" / "tts_podcast_2voices_16k.flac"]
+MODES = {"off": (False,), "on": (True,), "both": (False, True)}
 NEAR = 1.0  # seconds around an overlap that count as "near a cut"
 
 
@@ -72,9 +73,10 @@ def errors_near_cuts(reference: str, transcript: Transcript, regions: list[tuple
 
 
 async def run_file(path: Path, engine: stt.LocalEngine, chunks: list[int], overlaps: list[int],
-                   retry: bool, leads: list[float]) -> list[str]:
+                   retry: bool, leads: list[float], modes: tuple[bool, ...] = (False,)) -> list[str]:
     """Rows for one file. With several ``leads`` (seconds of silence put before the audio),
-    every WER is the mean over them and the near-cut counts are their sums."""
+    every WER is the mean over them and the near-cut counts are their sums. ``modes`` says
+    whether the chunked runs condition each chunk on the text before it (one row for each)."""
     reference = path.with_suffix(".txt").read_text()
     again = engine if retry else None
     audio, rate = sf.read(path, dtype="float32")
@@ -86,19 +88,22 @@ async def run_file(path: Path, engine: stt.LocalEngine, chunks: list[int], overl
     for size in chunks:
         for overlap in overlaps:
             options = stt.ChunkOptions(target_seconds=size, overlap_seconds=overlap, search_seconds=size / 6)
-            wers, counts = [], [0, 0, 0, 0]
-            for x, whole in zip(inputs, wholes):
-                chunked = await transcribe_audio(x, engine, chunk_options=options, retry=again)
-                wers.append(word_error_rate(reference, chunked.text))
-                regions = cut_regions(chunked)
-                for k, n in enumerate((*errors_near_cuts(reference, chunked, regions),
-                                       *errors_near_cuts(reference, whole, regions))):
-                    counts[k] += n
-            wer = statistics.mean(wers)
-            doubled, dropped, base_doubled, base_dropped = counts
-            rows.append(f"| {path.stem[:32]} | {size} s | {overlap} s | {len(chunked.chunks)} | {wer * 100:.2f} | "
-                        f"{(wer - whole_wer) * 100:+.2f} | {doubled} ({base_doubled}) | {dropped} ({base_dropped}) |")
-            print(rows[-1], file=sys.stderr)
+            for condition in modes:
+                wers, counts = [], [0, 0, 0, 0]
+                for x, whole in zip(inputs, wholes):
+                    chunked = await transcribe_audio(x, engine, chunk_options=options, retry=again,
+                                                     condition_on_previous=condition)
+                    wers.append(word_error_rate(reference, chunked.text))
+                    regions = cut_regions(chunked)
+                    for k, n in enumerate((*errors_near_cuts(reference, chunked, regions),
+                                           *errors_near_cuts(reference, whole, regions))):
+                        counts[k] += n
+                wer = statistics.mean(wers)
+                doubled, dropped, base_doubled, base_dropped = counts
+                label = f"{size} s" + (" prompted" if condition else "")
+                rows.append(f"| {path.stem[:32]} | {label} | {overlap} s | {len(chunked.chunks)} | {wer * 100:.2f} | "
+                            f"{(wer - whole_wer) * 100:+.2f} | {doubled} ({base_doubled}) | {dropped} ({base_dropped}) |")
+                print(rows[-1], file=sys.stderr)
     return rows
 
 
@@ -121,6 +126,9 @@ def main() -> None:
     parser.add_argument("--chunks", default="30,60,120")
     parser.add_argument("--overlaps", default="2,5,10")
     parser.add_argument("--retry-flagged", action="store_true", help="retry flagged segments on both sides")
+    parser.add_argument("--condition-on-previous", choices=("off", "on", "both"), default="off",
+                        help="prompt each chunk with the text before it (chunked runs); both: a row for each")
+    parser.add_argument("--files", default="", help="only files whose name contains one of these (comma-separated)")
     parser.add_argument("--noise-floor", action="store_true", help="whole-file WER with added leading silence")
     parser.add_argument("--leads", default="0", help="seconds of silence to put before the audio, one run each "
                         "(WERs are averaged): 0,0.5,1 evens out the decoder's chance")
@@ -138,9 +146,13 @@ def main() -> None:
     print("| file | chunk | overlap | chunks | WER % | penalty pp | doubled near cuts (whole) | "
           "dropped near cuts (whole) |")
     print("|---|---|---|---|---|---|---|---|")
+    wanted = [f for f in args.files.split(",") if f]
     for path in FILES:
+        if wanted and not any(f in path.name for f in wanted):
+            continue
         leads = [float(x) for x in args.leads.split(",")]
-        for row in asyncio.run(run_file(path, engine, chunks, overlaps, args.retry_flagged, leads)):
+        for row in asyncio.run(run_file(path, engine, chunks, overlaps, args.retry_flagged, leads,
+                                        MODES[args.condition_on_previous])):
             print(row)
 
 

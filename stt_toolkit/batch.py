@@ -161,7 +161,7 @@ class _Run:
             results = await transcribe_chunks(info, chunks, self.engine, options.transcribe_options(),
                                               options.chunk_options(),
                                               cache=cache_for(item, self.out_dir) if self.out_dir else None,
-                                              on_chunk=progress)
+                                              on_chunk=progress, condition_on_previous=options.condition_on_previous)
             retry = (self.retry_engine or self.engine) if options.retries else None
             return await merge_results(results, info, self.engine, options.transcribe_options(),
                                        options.quality_options(), options.fill_gaps, retry)

@@ -74,6 +74,8 @@ def _add_run_options(parser: argparse.ArgumentParser) -> None:
                         help="refuse damaged files (--no-strict keeps what decodes)")
     parser.add_argument("--fill-gaps", action=argparse.BooleanOptionalAction, default=d.fill_gaps,
                         help="transcribe again stretches of speech that no chunk transcribed")
+    parser.add_argument("--condition-on-previous", action="store_true",
+                        help="prompt each chunk with the text before it (chunks of a file go one at a time)")
     parser.add_argument("--retry-flagged", action="store_true",
                         help="send low-confidence or looping segments again, keep the better result")
     parser.add_argument("--retry-model", default=d.retry_model,

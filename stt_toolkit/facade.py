@@ -31,7 +31,8 @@ async def atranscribe(audio: AudioInput, **options: Any) -> Transcript:
     try:
         return await transcribe_audio(audio, engine, run.transcribe_options(), run.chunk_options(),
                                       run.quality_options(), strict=run.strict, fill_gaps=run.fill_gaps,
-                                      retry=(retry_engine or engine) if run.retries else None)
+                                      retry=(retry_engine or engine) if run.retries else None,
+                                      condition_on_previous=run.condition_on_previous)
     finally:
         await engine.aclose()
         if retry_engine is not None:

@@ -42,6 +42,7 @@ class RunOptions:
     base_url: str | None = None
     strict: bool = True
     fill_gaps: bool = True
+    condition_on_previous: bool = False
     retry_flagged: bool = False
     retry_model: str | None = None
     keep_hallucinations: bool = False

@@ -15,7 +15,14 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from .cache import ChunkCache
-from .chunking import ChunkOptions, export_chunk, measure_energy, plan_chunks, split_chunk
+from .chunking import (
+    ChunkOptions,
+    export_chunk,
+    measure_energy,
+    plan_chunks,
+    split_chunk,
+)
+from .context import previous_text, with_context
 from .engines.base import MIN_BILLED_SECONDS, Engine, TranscribeOptions
 from .errors import ChunkTooLarge, PayloadTooLarge
 from .gaps import fill_gaps as fill_speech_gaps
@@ -33,7 +40,7 @@ async def transcribe_chunks(
     flac: str | os.PathLike[str] | AudioInfo, chunks: Sequence[Chunk], engine: Engine,
     options: TranscribeOptions | None = None, chunk_options: ChunkOptions | None = None,
     max_pending: int = 16, cache: ChunkCache | None = None,
-    on_chunk: Callable[[ChunkResult], None] | None = None,
+    on_chunk: Callable[[ChunkResult], None] | None = None, condition_on_previous: bool = False,
 ) -> list[ChunkResult]:
     """Export and transcribe ``chunks`` concurrently; results come back in time order.
 
@@ -41,25 +48,32 @@ async def transcribe_chunks(
     but not yet answered, so memory stays per chunk, not per file. With a ``cache``, a chunk
     answered before (same audio, same parameters) is not sent again, and each new answer is
     stored as soon as it arrives. ``on_chunk`` is called with every result. If any chunk
-    fails for good, the others are cancelled and the error is raised.
+    fails for good, the others are cancelled and the error is raised. With
+    ``condition_on_previous``, the chunks are sent one after another, each prompted with the
+    text before it (:mod:`stt_toolkit.context`).
     """
     options = options or TranscribeOptions()
     chunk_options = chunk_options or ChunkOptions()
     engine.check(options)
     pending = asyncio.Semaphore(max_pending)
     model = engine.model_for(options.task)
+    done: list[ChunkResult] = []
 
     async def run(chunk: Chunk) -> list[ChunkResult]:
         async with pending:
             try:
                 audio = await asyncio.to_thread(export_chunk, flac, chunk, chunk_options.codec,
                                                 chunk_options.max_bytes)
-                key = cache.key(audio, engine.name, model, options) if cache else None
+                asked = options
+                if condition_on_previous:
+                    asked = with_context(options, previous_text(done, chunk.start_seconds))
+                key = cache.key(audio, engine.name, model, asked) if cache else None
                 result = cache.get(key, chunk) if cache and key else None
                 if result is None:
-                    result = await engine.transcribe(audio, options)
+                    result = await engine.transcribe(audio, asked)
                     if cache and key:
                         await asyncio.to_thread(cache.put, key, result)
+                done.append(result)
                 if on_chunk:
                     on_chunk(result)
                 return [result]
@@ -67,8 +81,16 @@ async def transcribe_chunks(
                 log.info("chunk %s is too large (%s): splitting it", chunk.name, exc)
                 profile = await asyncio.to_thread(measure_energy, flac, chunk.start, chunk.end)
                 halves = split_chunk(chunk, profile, chunk_options)
-        return [r for half in await asyncio.gather(*(run(h) for h in halves)) for r in half]
+        return await in_turn(halves) if condition_on_previous else await at_once(halves)
 
+    async def at_once(group: Sequence[Chunk]) -> list[ChunkResult]:
+        return [r for part in await asyncio.gather(*(run(c) for c in group)) for r in part]
+
+    async def in_turn(group: Sequence[Chunk]) -> list[ChunkResult]:
+        return [r for c in group for r in await run(c)]
+
+    if condition_on_previous:
+        return await in_turn(sorted(chunks, key=lambda c: c.start))
     tasks = [asyncio.ensure_future(run(c)) for c in chunks]
     try:
         nested = await asyncio.gather(*tasks)
@@ -94,11 +116,13 @@ async def transcribe_audio(
     audio: AudioInput, engine: Engine, options: TranscribeOptions | None = None,
     chunk_options: ChunkOptions | None = None, quality: QualityOptions | None = None,
     strict: bool = True, name: str | None = None, fill_gaps: bool = True, retry: Engine | None = None,
+    condition_on_previous: bool = False,
 ) -> Transcript:
     """Preprocess, plan, transcribe and merge one input into a :class:`Transcript`; with
     ``fill_gaps``, stretches of speech no chunk transcribed are transcribed again
     (:mod:`stt_toolkit.gaps`); with a ``retry`` engine (often ``engine`` itself), flagged
-    segments are sent to it again (:mod:`stt_toolkit.retry`). The 16 kHz FLAC lives in a
+    segments are sent to it again (:mod:`stt_toolkit.retry`); with ``condition_on_previous``,
+    each chunk is prompted with the text before it (:mod:`stt_toolkit.context`). The 16 kHz FLAC lives in a
     temporary folder during the call.
     """
     options = options or TranscribeOptions()
@@ -107,7 +131,8 @@ async def transcribe_audio(
     with tempfile.TemporaryDirectory(prefix="stt-") as tmp:
         info = await asyncio.to_thread(preprocess, audio, Path(tmp) / "audio.flac", strict=strict, name=name)
         chunks = await asyncio.to_thread(plan_chunks, info, chunk_options)
-        results = await transcribe_chunks(info, chunks, engine, options, chunk_options)
+        results = await transcribe_chunks(info, chunks, engine, options, chunk_options,
+                                          condition_on_previous=condition_on_previous)
         return await merge_results(results, info, engine, options, quality or QualityOptions(), fill_gaps, retry)
 
 

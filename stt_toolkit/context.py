@@ -1,0 +1,67 @@
+"""Conditioning a chunk on the text before it, as Whisper does inside one long file.
+
+Whisper transcribing a long file feeds each 30 s window the text of the windows before it as
+a prompt (``condition_on_previous_text``): names keep their spelling and style stays the same.
+Chunks sent on their own lose that. With ``condition_on_previous``, each chunk waits for the
+chunk before it and is prompted with the user's prompt, then the end of what was said before
+the chunk starts (words in the overlap are left out, so the prompt does not echo audio the
+chunk hears itself). Pure logic; :func:`stt_toolkit.pipeline.transcribe_chunks` does the waiting.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+
+from .engines.base import TranscribeOptions
+from .types import ChunkResult, Segment
+
+#: How much earlier text goes into a prompt: about 100 tokens, well inside Whisper's 224.
+CONTEXT_CHARS = 400
+# A segment decoded at a high fallback temperature, or one that loops, is not passed on:
+# Whisper drops its context for the same reason (a bad decode would seed the next one).
+_MAX_TEMPERATURE = 0.5
+_MAX_COMPRESSION = 2.4
+
+
+def _usable(segment: Segment) -> bool:
+    return ((segment.temperature or 0.0) <= _MAX_TEMPERATURE
+            and (segment.compression_ratio or 0.0) <= _MAX_COMPRESSION)
+
+
+def text_before(result: ChunkResult, start: float) -> str:
+    """The words of ``result`` said before ``start`` (seconds, file time), and after its last
+    segment unfit to pass on.
+
+    Words count by their midpoints; a result without word timestamps gives its segments that
+    end by ``start``. Times in ``result`` are chunk-relative.
+    """
+    until = start - result.chunk.start_seconds
+    floor = max((s.end for s in result.segments if s.start < until and not _usable(s)), default=float("-inf"))
+    if result.words:
+        parts = [w.word for w in result.words if floor <= (w.start + w.end) / 2 < until]
+    else:
+        parts = [s.text for s in result.segments if s.start >= floor and s.end <= until]
+    return " ".join(" ".join(p.strip() for p in parts).split())
+
+
+def previous_text(done: Sequence[ChunkResult], start: float, max_chars: int = CONTEXT_CHARS) -> str:
+    """The end of the text before ``start``, from the latest answered chunk that has any.
+
+    At most ``max_chars`` characters, cut at a word; empty when nothing was said before.
+    """
+    for result in reversed(done):
+        if result.chunk.start_seconds >= start:
+            continue
+        text = text_before(result, start)
+        if text:
+            return text if len(text) <= max_chars else text[-max_chars:].split(" ", 1)[-1]
+    return ""
+
+
+def with_context(options: TranscribeOptions, context: str) -> TranscribeOptions:
+    """``options`` whose prompt is the user's prompt followed by ``context``."""
+    if not context:
+        return options
+    prompt = " ".join(p for p in (options.prompt or "", context) if p)
+    return replace(options, prompt=prompt)
