@@ -72,6 +72,20 @@ def errors_near_cuts(reference: str, transcript: Transcript, regions: list[tuple
     return doubled, dropped
 
 
+# two-sided 95 % quantiles of Student's t, by degrees of freedom
+T95 = {1: 12.71, 2: 4.303, 3: 3.182, 4: 2.776, 5: 2.571, 6: 2.447, 7: 2.365, 8: 2.306, 9: 2.262}
+
+
+def interval(chunked: list[float], whole: list[float]) -> str:
+    """95 % confidence interval of the mean penalty in points, from the paired runs (same lead)."""
+    diffs = [(c - w) * 100 for c, w in zip(chunked, whole)]
+    if len(diffs) < 2:
+        return "-"
+    half = T95.get(len(diffs) - 1, 2.0) * statistics.stdev(diffs) / len(diffs) ** 0.5
+    mean = statistics.mean(diffs)
+    return f"{mean - half:+.2f} .. {mean + half:+.2f}"
+
+
 async def run_file(path: Path, engine: stt.LocalEngine, chunks: list[int], overlaps: list[int],
                    retry: bool, leads: list[float], modes: tuple[bool, ...] = (False,)) -> list[str]:
     """Rows for one file. With several ``leads`` (seconds of silence put before the audio),
@@ -83,8 +97,9 @@ async def run_file(path: Path, engine: stt.LocalEngine, chunks: list[int], overl
     inputs = [(np.concatenate([np.zeros(int(lead * rate), dtype=np.float32), audio]), rate) for lead in leads]
     wholes = [await transcribe_audio(x, engine, chunk_options=stt.ChunkOptions(target_seconds=10_000), retry=again)
               for x in inputs]
-    whole_wer = statistics.mean(word_error_rate(reference, w.text) for w in wholes)
-    rows = [f"| {path.stem[:32]} | whole | - | 1 | {whole_wer * 100:.2f} | - | - | - |"]
+    whole_wers = [word_error_rate(reference, w.text) for w in wholes]
+    whole_wer = statistics.mean(whole_wers)
+    rows = [f"| {path.stem[:32]} | whole | - | 1 | {whole_wer * 100:.2f} | - | - | - | - |"]
     for size in chunks:
         for overlap in overlaps:
             options = stt.ChunkOptions(target_seconds=size, overlap_seconds=overlap, search_seconds=size / 6)
@@ -102,7 +117,8 @@ async def run_file(path: Path, engine: stt.LocalEngine, chunks: list[int], overl
                 doubled, dropped, base_doubled, base_dropped = counts
                 label = f"{size} s" + (" prompted" if condition else "")
                 rows.append(f"| {path.stem[:32]} | {label} | {overlap} s | {len(chunked.chunks)} | {wer * 100:.2f} | "
-                            f"{(wer - whole_wer) * 100:+.2f} | {doubled} ({base_doubled}) | {dropped} ({base_dropped}) |")
+                            f"{(wer - whole_wer) * 100:+.2f} | {interval(wers, whole_wers)} | "
+                            f"{doubled} ({base_doubled}) | {dropped} ({base_dropped}) |")
                 print(rows[-1], file=sys.stderr)
     return rows
 
@@ -143,9 +159,9 @@ def main() -> None:
         for path in FILES:
             print(asyncio.run(noise_floor(path, engine, leads)))
         return
-    print("| file | chunk | overlap | chunks | WER % | penalty pp | doubled near cuts (whole) | "
+    print("| file | chunk | overlap | chunks | WER % | penalty pp | 95 % CI pp | doubled near cuts (whole) | "
           "dropped near cuts (whole) |")
-    print("|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|")
     wanted = [f for f in args.files.split(",") if f]
     for path in FILES:
         if wanted and not any(f in path.name for f in wanted):

@@ -16,8 +16,9 @@ from dataclasses import replace
 from .engines.base import TranscribeOptions
 from .types import ChunkResult, Segment
 
-#: How much earlier text goes into a prompt: about 100 tokens, well inside Whisper's 224.
-CONTEXT_CHARS = 400
+#: How much earlier text goes into a prompt: about a sentence (25 tokens). Longer prompts made
+#: tiny.en skip ahead more often on conversation (BENCHMARKS.md); Whisper allows 224 tokens.
+CONTEXT_CHARS = 100
 # A segment decoded at a high fallback temperature, or one that loops, is not passed on:
 # Whisper drops its context for the same reason (a bad decode would seed the next one).
 _MAX_TEMPERATURE = 0.5

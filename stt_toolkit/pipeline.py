@@ -31,7 +31,7 @@ from .preprocess import AudioInput, preprocess
 from .quality import QualityOptions
 from .retry import retry_flagged
 from .transcript import Accounting, Transcript
-from .types import AudioInfo, Chunk, ChunkResult
+from .types import AudioInfo, Chunk, ChunkAudio, ChunkResult
 
 log = logging.getLogger("stt_toolkit")
 
@@ -56,7 +56,6 @@ async def transcribe_chunks(
     chunk_options = chunk_options or ChunkOptions()
     engine.check(options)
     pending = asyncio.Semaphore(max_pending)
-    model = engine.model_for(options.task)
     done: list[ChunkResult] = []
 
     async def run(chunk: Chunk) -> list[ChunkResult]:
@@ -67,12 +66,7 @@ async def transcribe_chunks(
                 asked = options
                 if condition_on_previous:
                     asked = with_context(options, previous_text(done, chunk.start_seconds))
-                key = cache.key(audio, engine.name, model, asked) if cache else None
-                result = cache.get(key, chunk) if cache and key else None
-                if result is None:
-                    result = await engine.transcribe(audio, asked)
-                    if cache and key:
-                        await asyncio.to_thread(cache.put, key, result)
+                result = await _answer(engine, audio, asked, cache)
                 done.append(result)
                 if on_chunk:
                     on_chunk(result)
@@ -100,6 +94,18 @@ async def transcribe_chunks(
         await asyncio.gather(*tasks, return_exceptions=True)
         raise
     return sorted((r for group in nested for r in group), key=lambda r: (r.chunk.start, r.chunk.end))
+
+
+async def _answer(engine: Engine, audio: ChunkAudio, options: TranscribeOptions,
+                  cache: ChunkCache | None) -> ChunkResult:
+    """The chunk's result from the cache, or from the engine (and then stored)."""
+    key = cache.key(audio, engine.name, engine.model_for(options.task), options) if cache else None
+    result = cache.get(key, audio.chunk) if cache and key else None
+    if result is None:
+        result = await engine.transcribe(audio, options)
+        if cache and key:
+            await asyncio.to_thread(cache.put, key, result)
+    return result
 
 
 def accounting(results: Sequence[ChunkResult], billed: bool) -> Accounting:
