@@ -4,13 +4,19 @@ Whisper sometimes drops a few sentences inside a window (most often near the sta
 chunk); no neighbouring chunk may have heard them either. After the merge, every gap between
 words longer than ``min_gap`` seconds whose frames are mostly as loud as the file's speech is
 transcribed again on its own, and the words found inside it are added.
+
+Often the decoder leaves no gap but stretches one word over the speech it lost ("but the"
+with "the" lasting 4.5 s over "first Bible actually dated, which also was printed at"). A
+segment holding a word longer than ``max_word`` seconds over speech-loud audio is transcribed
+again whole (with context audio around it) and replaced when the new decode is confident
+and has at least ``min_words`` more words.
 """
 
 from __future__ import annotations
 
 import asyncio
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,6 +26,7 @@ from .chunking import EnergyProfile, measure_energy
 from .engines.base import Engine, TranscribeOptions
 from .merge import make_monotonic
 from .quality import QualityOptions, flag_segments, spoken_text, summarize
+from .retry import RetrySpan, splice, without_echoes
 from .spans import charge, clip_segment, try_transcribe_span
 from .transcript import Transcript
 from .types import Segment, Word
@@ -40,13 +47,16 @@ class GapOptions:
     min_words: int = 2
     max_no_speech: float = 0.3
     min_logprob: float = -0.8
+    max_word: float = 2.5
+    context_seconds: float = 2.0
 
 
-def find_speech_gaps(words: Sequence[Word], profile: EnergyProfile, duration: float,
-                     options: GapOptions = GapOptions()) -> list[tuple[float, float]]:
-    """(start, end) of every wordless stretch that sounds like speech (pure)."""
+def _loudness(words: Sequence[Word], profile: EnergyProfile,
+              options: GapOptions) -> Callable[[float, float], float] | None:
+    """A function giving the share of frames in a stretch that are as loud as speech (frames
+    within ``margin_db`` of the words' median peak); ``None`` without words or audio."""
     if not words or len(profile.db) == 0:
-        return []
+        return None
     rate = profile.sample_rate / profile.frame_length
 
     def frames(start: float, end: float) -> np.ndarray:
@@ -54,21 +64,41 @@ def find_speech_gaps(words: Sequence[Word], profile: EnergyProfile, duration: fl
 
     peaks = [float(f.max()) for w in words if len(f := frames(w.start, w.end))]
     if not peaks:
-        return []
+        return None
     threshold = float(np.median(peaks)) - options.margin_db
+    return lambda start, end: float(np.mean(f > threshold)) if len(f := frames(start, end)) else 0.0
+
+
+def find_speech_gaps(words: Sequence[Word], profile: EnergyProfile, duration: float,
+                     options: GapOptions = GapOptions()) -> list[tuple[float, float]]:
+    """(start, end) of every wordless stretch that sounds like speech (pure)."""
+    loud = _loudness(words, profile, options)
+    if loud is None:
+        return []
     edges = [(0.0, words[0].start), *((a.end, b.start) for a, b in zip(words, words[1:])), (words[-1].end, duration)]
-    gaps = []
-    for start, end in edges:
-        if end - start > options.min_gap and len(f := frames(start, end)):
-            if float(np.mean(f > threshold)) >= options.loud_share:
-                gaps.append((start, end))
-    return gaps
+    return [(start, end) for start, end in edges
+            if end - start > options.min_gap and loud(start, end) >= options.loud_share]
+
+
+def find_stretched(segments: Sequence[Segment], profile: EnergyProfile,
+                   options: GapOptions = GapOptions()) -> list[RetrySpan]:
+    """Segments holding a word longer than ``max_word`` over speech-loud audio (pure)."""
+    loud = _loudness([w for s in segments for w in s.words], profile, options)
+    if loud is None:
+        return []
+    spans = []
+    for index, segment in enumerate(segments):
+        if any(w.end - w.start > options.max_word and loud(w.start, w.end) >= options.loud_share
+               for w in segment.words):
+            spans.append(RetrySpan(index, index, segment.words[0].start, segment.words[-1].end))
+    return spans
 
 
 async def fill_gaps(transcript: Transcript, flac: str | Path, engine: Engine, options: TranscribeOptions,
                     quality: QualityOptions = QualityOptions(), gap_options: GapOptions = GapOptions()) -> Transcript:
-    """The transcript with the words found by transcribing each speech-like gap again (the
-    gaps are sent concurrently; the engine bounds the requests in flight)."""
+    """The transcript with the words found by transcribing each speech-like gap again, and
+    each segment with a stretched word redone (sent concurrently; the engine bounds the
+    requests in flight)."""
     profile = await asyncio.to_thread(measure_energy, flac)
     gaps = find_speech_gaps(transcript.words, profile, transcript.duration, gap_options)
     spans = [(max(0.0, s - gap_options.pad), min(transcript.duration, e + gap_options.pad)) for s, e in gaps]
@@ -85,16 +115,44 @@ async def fill_gaps(transcript: Transcript, flac: str | Path, engine: Engine, op
                 found.append(clipped)
         return found
 
-    answers = await asyncio.gather(*(recover(n, s, e) for n, (s, e) in enumerate(gaps)))
-    answered = [span for span, found in zip(spans, answers) if found is not None]
+    redo = _redo_stretched(transcript, flac, engine, options, profile, gap_options, first_number=len(gaps))
+    answers, (redone, redo_sent) = await asyncio.gather(
+        asyncio.gather(*(recover(n, s, e) for n, (s, e) in enumerate(gaps))), redo)
+    answered = [span for span, found in zip(spans, answers) if found is not None] + redo_sent
     if not answered:
         return transcript
     added = [segment for found in answers if found for segment in found]
-    segments = make_monotonic(sorted([*transcript.segments, *flag_segments(added, quality)], key=lambda s: s.start))
+    kept = splice(transcript.segments, redone)
+    segments = make_monotonic(sorted([*kept, *flag_segments(added, quality)], key=lambda s: s.start))
     # every answered request is counted (and billed), also those that found nothing to add
     return dataclasses.replace(transcript, segments=tuple(segments), text=spoken_text(segments, quality),
                                usage=charge(transcript.usage, answered, getattr(engine, "bills", False)),
                                quality=summarize(segments, transcript.duration))
+
+
+async def _redo_stretched(transcript: Transcript, flac: str | Path, engine: Engine, options: TranscribeOptions,
+                          profile: EnergyProfile, gap_options: GapOptions, first_number: int,
+                          ) -> tuple[list[tuple[RetrySpan, list[Segment]]], list[tuple[float, float]]]:
+    """Each segment with a stretched word transcribed again: the replacements that found
+    more words, and the seconds sent by every answered request."""
+    segments = transcript.segments
+    stretched = find_stretched(segments, profile, gap_options)
+    context = gap_options.context_seconds
+
+    async def redo(number: int, span: RetrySpan) -> tuple[RetrySpan, list[Segment] | None, tuple[float, float]] | None:
+        sent = (max(0.0, span.start - context), min(transcript.duration, span.end + context))
+        answer = await try_transcribe_span(flac, engine, options, *sent, profile.sample_rate, first_number + number)
+        if answer is None:
+            return None
+        label = f"redo {span.start:.1f}-{span.end:.1f}"
+        new = [c for s in answer if _confident(s, gap_options) and (c := clip_segment(s, span.start, span.end, label))]
+        new = without_echoes(new, segments[span.first - 1] if span.first else None,
+                             segments[span.last + 1] if span.last + 1 < len(segments) else None)
+        more = sum(len(s.words) for s in new) >= len(segments[span.first].words) + gap_options.min_words
+        return span, (new if more else None), sent
+
+    results = [r for r in await asyncio.gather(*(redo(n, s) for n, s in enumerate(stretched))) if r]
+    return [(span, new) for span, new, _ in results if new is not None], [sent for _, _, sent in results]
 
 
 def _confident(segment: Segment, options: GapOptions) -> bool:

@@ -170,7 +170,7 @@ async def retry_flagged(transcript: Transcript, flac: str | Path, engine: Engine
             return None
         label = f"retry {span.start:.1f}-{span.end:.1f}"
         new = [c for s in answer if (c := clip_segment(s, span.start, span.end, label))]
-        new = _without_echoes(new, segments[span.first - 1] if span.first else None,
+        new = without_echoes(new, segments[span.first - 1] if span.first else None,
                               segments[span.last + 1] if span.last + 1 < len(segments) else None)
         # a stretch cut out of its context often ends in a pause, where Whisper likes to add
         # "Thank you." or "You": segments the model itself calls non-speech are not kept
@@ -194,7 +194,7 @@ def _sent(span: RetrySpan, duration: float, options: RetryOptions) -> tuple[floa
     return max(0.0, span.start - options.context_seconds), min(duration, span.end + options.context_seconds)
 
 
-def _without_echoes(new: list[Segment], before: Segment | None, after: Segment | None) -> list[Segment]:
+def without_echoes(new: list[Segment], before: Segment | None, after: Segment | None) -> list[Segment]:
     """``new`` without a first word that repeats the word just before the span, or a last word
     that repeats the word just after it (timestamps at a cut are a few tenths of a second off)."""
     words = [w for s in new for w in s.words]

@@ -9,9 +9,11 @@ import numpy as np
 
 import stt_toolkit as stt
 from stt_toolkit.chunking import EnergyProfile
-from stt_toolkit.gaps import find_speech_gaps
+from stt_toolkit.gaps import GapOptions, find_speech_gaps, find_stretched
 from stt_toolkit.pipeline import transcribe_audio
-from stt_toolkit.types import Word
+from stt_toolkit.retry import RetrySpan
+from stt_toolkit.types import Segment, Word
+from stt_toolkit.wer import normalize_words, word_error_rate
 
 
 def profile(db: np.ndarray) -> EnergyProfile:
@@ -46,3 +48,34 @@ def test_skipped_speech_is_recovered_with_the_real_model(shared_audio: Path) -> 
     assert starts == sorted(starts)
     texts = [w.word.strip().lower() for w in filled.words]
     assert texts.count("abigail") == 1
+
+
+def test_a_segment_with_a_word_stretched_over_speech_is_found() -> None:
+    db = np.full(50 * 12, -80.0)
+    db[50:350] = -20  # speech 1-7 s
+    words = (Word("but", 1.0, 1.3), Word("the", 1.4, 6.0), Word("first", 6.0, 6.5))
+    quiet = (Word("so", 8.0, 8.3), Word("hmm", 8.4, 11.5))  # a long word over silence: a pause
+    segments = [Segment(0, 1.0, 6.5, " but the first", words=words), Segment(1, 8.0, 11.5, " so hmm", words=quiet)]
+    assert find_stretched(segments, profile(db)) == [RetrySpan(0, 0, 1.0, 6.5)]
+    assert find_stretched(segments, profile(db), GapOptions(max_word=5.0)) == []
+
+
+def test_speech_hidden_under_a_stretched_word_is_recovered_with_the_real_model(shared_audio: Path) -> None:
+    # tiny.en, whole file: "...in the fifteenth century, but the first" with "the" lasting
+    # 4.5 s over "Bible actually dated, which also was printed at" (and "first" after it).
+    src = shared_audio / "long_en" / "ljspeech_LJ001-0001_to_0032_continuous.flac"
+    reference = src.with_suffix(".txt").read_text()
+    whole = stt.ChunkOptions(target_seconds=10_000)
+    engine = stt.LocalEngine()
+    plain = asyncio.run(transcribe_audio(src, engine, chunk_options=whole, fill_gaps=False))
+    filled = asyncio.run(transcribe_audio(src, engine, chunk_options=whole))
+    assert "bible actually dated" not in " ".join(normalize_words(plain.text))
+    said = " ".join(normalize_words(filled.text))
+    i = said.index("century")
+    assert "but the first bible actually dated" in said, said[i:i + 200]
+    assert said.count("by peter") == 1, said[i:i + 200]
+    assert max(w.end - w.start for w in filled.words) <= 2.5, "the stretched word is gone"
+    starts = [w.start for w in filled.words]
+    assert starts == sorted(starts)
+    assert word_error_rate(reference, filled.text) < word_error_rate(reference, plain.text) - 0.01
+    assert filled.usage.requests > plain.usage.requests

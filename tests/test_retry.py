@@ -177,12 +177,12 @@ def test_a_failed_retry_keeps_the_first_answer_but_a_bad_model_stops(flac_with_s
 
 
 def test_a_retry_does_not_repeat_the_words_next_to_its_stretch() -> None:
-    from stt_toolkit.retry import _without_echoes
+    from stt_toolkit.retry import without_echoes
 
     before, after = seg(0, 4, "a b c d"), seg(8, 10, "h i")
     new = [seg(3.9, 6, "d e f"), seg(6.2, 8.1, "g h")]  # "d" and "h" heard again at the edges
-    assert [w.word.strip() for s in _without_echoes(new, before, after) for w in s.words] == ["e", "f", "g"]
-    assert _without_echoes(new, None, None) == new
+    assert [w.word.strip() for s in without_echoes(new, before, after) for w in s.words] == ["e", "f", "g"]
+    assert without_echoes(new, None, None) == new
 
 
 def test_gap_requests_that_add_nothing_are_still_billed(flac_with_silences: Any) -> None:
