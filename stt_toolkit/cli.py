@@ -73,7 +73,7 @@ def _add_run_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--strict", action=argparse.BooleanOptionalAction, default=d.strict,
                         help="refuse damaged files (--no-strict keeps what decodes)")
     parser.add_argument("--fill-gaps", action=argparse.BooleanOptionalAction, default=d.fill_gaps,
-                        help="transcribe again stretches of speech that no chunk transcribed")
+                        help="transcribe again stretches of speech that no chunk transcribed or that one word hides")
     parser.add_argument("--condition-on-previous", action="store_true",
                         help="prompt each chunk with the text before it (chunks of a file go one at a time)")
     parser.add_argument("--retry-flagged", action="store_true",
