@@ -38,7 +38,9 @@ class GapOptions:
     ``loud_share`` of its frames are within ``margin_db`` of the typical loudness of words.
     What comes back is added only when the model is sure of it: at least ``min_words``
     words, ``no_speech_prob`` at most ``max_no_speech``, ``avg_logprob`` at least
-    ``min_logprob`` (isolated short windows otherwise yield stray words such as "and")."""
+    ``min_logprob`` (isolated short windows otherwise yield stray words such as "and").
+    A word longer than ``max_word`` seconds over speech-loud audio makes its segment be sent
+    again with ``context_seconds`` of audio on either side."""
 
     min_gap: float = 2.0
     loud_share: float = 0.3
@@ -122,7 +124,7 @@ async def fill_gaps(transcript: Transcript, flac: str | Path, engine: Engine, op
     if not answered:
         return transcript
     added = [segment for found in answers if found for segment in found]
-    kept = splice(transcript.segments, redone)
+    kept = splice(transcript.segments, [(span, list(flag_segments(new, quality))) for span, new in redone])
     segments = make_monotonic(sorted([*kept, *flag_segments(added, quality)], key=lambda s: s.start))
     # every answered request is counted (and billed), also those that found nothing to add
     return dataclasses.replace(transcript, segments=tuple(segments), text=spoken_text(segments, quality),

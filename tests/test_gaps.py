@@ -11,6 +11,7 @@ import stt_toolkit as stt
 from stt_toolkit.chunking import EnergyProfile
 from stt_toolkit.gaps import GapOptions, find_speech_gaps, find_stretched
 from stt_toolkit.pipeline import transcribe_audio
+from stt_toolkit.quality import segment_flags
 from stt_toolkit.retry import RetrySpan
 from stt_toolkit.types import Segment, Word
 from stt_toolkit.wer import normalize_words, word_error_rate
@@ -79,3 +80,5 @@ def test_speech_hidden_under_a_stretched_word_is_recovered_with_the_real_model(s
     assert starts == sorted(starts)
     assert word_error_rate(reference, filled.text) < word_error_rate(reference, plain.text) - 0.01
     assert filled.usage.requests > plain.usage.requests
+    redone = [s for s in filled.segments if s.chunk and s.chunk.startswith("redo")]
+    assert redone and all(s.flags == segment_flags(s) for s in redone), "flagged like every other segment"
