@@ -56,13 +56,20 @@ def previous_text(done: Sequence[ChunkResult], start: float, max_chars: int = CO
             continue
         text = text_before(result, start)
         if text:
-            return text if len(text) <= max_chars else text[-max_chars:].split(" ", 1)[-1]
+            return tail(text, max_chars)
     return ""
+
+
+def tail(text: str, max_chars: int) -> str:
+    """The end of ``text``, at most ``max_chars`` characters, starting at a word."""
+    return text if len(text) <= max_chars else text[-max_chars:].split(" ", 1)[-1]
+
+
+def join_prompt(user_prompt: str | None, context: str) -> str | None:
+    """The user's prompt followed by ``context`` (``None`` when both are empty)."""
+    return " ".join(p for p in (user_prompt or "", context) if p) or None
 
 
 def with_context(options: TranscribeOptions, context: str) -> TranscribeOptions:
     """``options`` whose prompt is the user's prompt followed by ``context``."""
-    if not context:
-        return options
-    prompt = " ".join(p for p in (options.prompt or "", context) if p)
-    return replace(options, prompt=prompt)
+    return replace(options, prompt=join_prompt(options.prompt, context)) if context else options

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import soundfile
 
+from .context import join_prompt, tail
 from .engines.base import Engine, TranscribeOptions
 from .merge import make_monotonic, normalize_word
 from .quality import (
@@ -141,10 +142,7 @@ def retry_prompt(user_prompt: str | None, before: Sequence[Segment], context_cha
     """The user's prompt, then the end of the text spoken before the span (cut at a word;
     flagged silence hallucinations left out)."""
     context = " ".join(s.text.strip() for s in before if s.text.strip() and SILENCE_HALLUCINATION not in s.flags)
-    if len(context) > context_chars:
-        context = context[-context_chars:].split(" ", 1)[-1]
-    prompt = " ".join(p for p in (user_prompt or "", context) if p)
-    return prompt or None
+    return join_prompt(user_prompt, tail(context, context_chars))
 
 
 async def retry_flagged(transcript: Transcript, flac: str | Path, engine: Engine, options: TranscribeOptions,
