@@ -30,7 +30,12 @@ from rapidfuzz.distance import Levenshtein
 import stt_toolkit as stt
 from stt_toolkit.pipeline import transcribe_audio
 from stt_toolkit.transcript import Transcript
-from stt_toolkit.wer import normalize_words, reference_compounds, split_compounds, word_error_rate
+from stt_toolkit.wer import (
+    normalize_words,
+    reference_compounds,
+    split_compounds,
+    word_error_rate,
+)
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "audio"
 FILES = [SHARED / "long_en" / "ljspeech_LJ001-0001_to_0032_continuous.flac",

@@ -20,7 +20,7 @@ from .engines import Engine
 from .engines.base import MIN_BILLED_SECONDS
 from .export import write_outputs
 from .files import InputFile
-from .options import RunOptions, estimated_cost
+from .options import PRICE_PER_HOUR, RunOptions
 from .pipeline import merge_results, transcribe_chunks
 from .preprocess import preprocess
 from .quality import notable_flags
@@ -68,8 +68,19 @@ class BatchSummary:
 
     @property
     def cost(self) -> float:
-        """Estimated cost in US dollars."""
-        return estimated_cost(self.model, self.billed_seconds)
+        """Estimated cost in US dollars (each model's seconds at its price)."""
+        return sum(o.transcript.usage.cost(PRICE_PER_HOUR, self.model) for o in self.outcomes if o.transcript)
+
+    @property
+    def billed_by_model(self) -> dict[str, float]:
+        """Seconds billed in this run, by model."""
+        totals: dict[str, float] = {}
+        for usage in (o.transcript.usage for o in self.outcomes if o.transcript):
+            rest = usage.billed_seconds - sum(usage.billed_by_model.values())
+            for model, seconds in [*usage.billed_by_model.items(), (self.model, rest)]:
+                if seconds > 0:
+                    totals[model] = totals.get(model, 0.0) + seconds
+        return totals
 
     @property
     def flagged_segments(self) -> int:

@@ -163,7 +163,9 @@ def _print_summary(summary: BatchSummary, missing: list[str]) -> None:
             print(f"  failed: {outcome.input.path}: {outcome.error}", file=out)
     for line in missing:
         print(f"  failed: {line}", file=out)
-    cost = f", estimated cost ${summary.cost:.4f} ({summary.model})" if summary.billed_seconds else ""
+    models = summary.billed_by_model
+    priced = summary.model if len(models) <= 1 else ", ".join(f"{m}: {s:.0f} s" for m, s in models.items())
+    cost = f", estimated cost ${summary.cost:.4f} ({priced})" if summary.billed_seconds else ""
     print(f"audio: {summary.audio_seconds / 3600:.2f} h; billed: {summary.billed_seconds:.0f} s{cost}; "
           f"flagged segments: {summary.flagged_segments}", file=out)
 

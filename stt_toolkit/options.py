@@ -106,7 +106,3 @@ class RunOptions:
         if self.engine not in ("auto", "groq", "openai", "local"):
             raise ValueError(f"unknown engine {self.engine!r}: choose auto, groq, openai or local")
 
-
-def estimated_cost(model: str, billed_seconds: float) -> float:
-    """US dollars for ``billed_seconds`` of ``model`` (0 for models without a known price)."""
-    return PRICE_PER_HOUR.get(model, 0.0) * billed_seconds / 3600

@@ -111,10 +111,15 @@ async def _answer(engine: Engine, audio: ChunkAudio, options: TranscribeOptions,
 def accounting(results: Sequence[ChunkResult], billed: bool) -> Accounting:
     """What a file's chunk results cost: audio sent, seconds billed, requests and retries."""
     seconds = [r.chunk.duration for r in results]
+    by_model: dict[str, float] = {}
+    if billed:
+        for r in results:
+            by_model[r.model] = round(by_model.get(r.model, 0.0) + max(MIN_BILLED_SECONDS, r.chunk.duration), 3)
     return Accounting(
         audio_seconds=round(sum(seconds), 3),
-        billed_seconds=round(sum(max(MIN_BILLED_SECONDS, s) for s in seconds), 3) if billed else 0.0,
+        billed_seconds=round(sum(by_model.values()), 3),
         requests=sum(r.attempts for r in results), retries=sum(r.attempts - 1 for r in results),
+        billed_by_model=by_model,
     )
 
 

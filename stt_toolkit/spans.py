@@ -67,9 +67,13 @@ def clip_segment(segment: Segment, start: float, end: float, label: str) -> Segm
                                text="".join(w.word for w in words), chunk=label)
 
 
-def charge(usage: Accounting, spans: Sequence[tuple[float, float]], bills: bool) -> Accounting:
-    """``usage`` plus one request per span (billed at least 10 s each when ``bills``)."""
+def charge(usage: Accounting, spans: Sequence[tuple[float, float]], bills: bool, model: str) -> Accounting:
+    """``usage`` plus one request per span to ``model`` (billed at least 10 s each when ``bills``)."""
     seconds = [end - start for start, end in spans]
+    billed = sum(max(MIN_BILLED_SECONDS, s) for s in seconds) if bills else 0.0
+    by_model = dict(usage.billed_by_model)
+    if billed:
+        by_model[model] = round(by_model.get(model, 0.0) + billed, 3)
     return dataclasses.replace(
         usage, requests=usage.requests + len(spans), audio_seconds=round(usage.audio_seconds + sum(seconds), 3),
-        billed_seconds=round(usage.billed_seconds + (sum(max(MIN_BILLED_SECONDS, s) for s in seconds) if bills else 0.0), 3))
+        billed_seconds=round(usage.billed_seconds + billed, 3), billed_by_model=by_model)

@@ -39,6 +39,18 @@ class Accounting:
     billed_seconds: float = 0.0
     requests: int = 0
     retries: int = 0
+    #: ``billed_seconds`` by model (a retry model may be priced differently).
+    billed_by_model: dict[str, float] = field(default_factory=dict)
+
+    def cost(self, prices: dict[str, float], default_model: str | None = None) -> float:
+        """Dollars for the billed seconds at ``prices`` (US dollars per hour, by model);
+        seconds not attributed to a model are priced as ``default_model``."""
+        attributed = sum(self.billed_by_model.values())
+        rest = max(0.0, self.billed_seconds - attributed)
+        seconds = {**self.billed_by_model}
+        if rest and default_model:
+            seconds[default_model] = seconds.get(default_model, 0.0) + rest
+        return sum(prices.get(model, 0.0) * s / 3600 for model, s in seconds.items())
 
 
 @dataclass(frozen=True)

@@ -68,7 +68,8 @@ def test_json_round_trip_is_lossless() -> None:
     transcript = Transcript(
         text="Héllo wörld, 日本語 no words", language="en", duration=4.000001, segments=segments,
         chunks=(ChunkRecord("0", 0.0, 3.0, "whisper-large-v3-turbo", "req_1", 2), ChunkRecord("1", 2.0, 4.0, "m")),
-        usage=Accounting(4.0, 20.0, 3, 1), quality=QualitySummary({"boundary": 0.625}, 0.625, 1),
+        usage=Accounting(4.0, 20.0, 3, 1, {"whisper-large-v3-turbo": 10.0, "whisper-large-v3": 10.0}),
+        quality=QualitySummary({"boundary": 0.625}, 0.625, 1),
     )
     text = transcript.to_json()
     assert Transcript.from_json(text) == transcript
@@ -78,3 +79,13 @@ def test_json_round_trip_is_lossless() -> None:
                                         "compression_ratio", "temperature", "words", "chunk", "flags"}
     assert [w["word"] for w in data["words"]] == [" Héllo", " wörld,", " 日本語"]
     assert "日本語" in text, "UTF-8, not escaped"
+
+
+def test_cost_prices_each_models_seconds_and_the_rest_as_the_default() -> None:
+    prices = {"turbo": 0.04, "large": 0.111}
+    usage = Accounting(30.0, 40.0, 3, 0, {"turbo": 20.0, "large": 10.0})
+    assert usage.cost(prices) == pytest.approx((0.04 * 20 + 0.111 * 10) / 3600)
+    # 10 s not attributed (a transcript written before billing by model): the default's price
+    assert usage.cost(prices, "turbo") == pytest.approx((0.04 * 30 + 0.111 * 10) / 3600)
+    assert Accounting(10.0, 10.0, 1, 0).cost(prices, "large") == pytest.approx(0.111 * 10 / 3600)
+    assert Accounting(10.0, 10.0, 1, 0, {"unknown": 10.0}).cost(prices) == 0.0

@@ -13,6 +13,7 @@ import pytest
 
 import stt_toolkit as stt
 from stt_toolkit import errors
+from stt_toolkit.options import PRICE_PER_HOUR
 from stt_toolkit.pipeline import transcribe_audio
 from stt_toolkit.quality import (
     FAILED_DECODE,
@@ -105,6 +106,10 @@ def test_retry_with_a_stronger_model_over_http(tmp_path: Path, flac_with_silence
     assert result.text == "better words from the stronger model"
     assert all(s.chunk and s.chunk.startswith("retry") and not s.flags for s in result.segments)
     assert result.usage.requests == 2 and result.usage.billed_seconds == 24.0
+    # each model's seconds at its own price: turbo $0.04/h, large-v3 $0.111/h
+    assert result.usage.billed_by_model == {"whisper-large-v3-turbo": 12.0, "whisper-large-v3": 12.0}
+    assert result.usage.cost(PRICE_PER_HOUR) == pytest.approx((0.04 + 0.111) * 12 / 3600)
+    assert stt.Transcript.from_json(result.to_json()).usage == result.usage
 
     with FakeWhisperServer() as server:
         _serve(server, first=-1.3, retry=-1.6)
@@ -127,6 +132,20 @@ def test_cli_retry_flag_sends_flagged_audio_again(tmp_path: Path, flac_with_sile
         assert [r.fields["model"][0] for r in server.records] == ["whisper-large-v3"] * 2, "same model, again"
     data = json.loads((tmp_path / "out" / f"{src.stem}.json").read_text())
     assert data["text"] == "better words from the stronger model"
+
+
+def test_cli_prices_each_models_seconds_at_its_own_rate(tmp_path: Path, flac_with_silences: Any) -> None:
+    src = flac_with_silences(12.0, [])
+    with FakeWhisperServer() as server:
+        _serve(server, first=-1.3, retry=-0.3)
+        env = {"GROQ_API_KEY": KEY, "GROQ_BASE_URL": server.url, "PATH": "/usr/bin:/bin"}
+        done = subprocess.run([sys.executable, "-m", "stt_toolkit", "transcribe", str(src), "-o", str(tmp_path / "out"),
+                               "--engine", "groq", "--model", "whisper-large-v3-turbo", "--retry-model",
+                               "whisper-large-v3", "--no-fill-gaps"], capture_output=True, text=True, env=env, timeout=120)
+    assert done.returncode == 0, done.stderr
+    summary = done.stderr.strip().splitlines()[-1]
+    # (0.04 + 0.111) $/h x 12 s; pricing all 24 s as turbo would say $0.0003
+    assert "billed: 24 s, estimated cost $0.0005 (whisper-large-v3-turbo: 12 s, whisper-large-v3: 12 s)" in summary
 
 
 def test_retry_with_the_real_model_never_keeps_a_worse_decode(shared_audio: Path) -> None:
