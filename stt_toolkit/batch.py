@@ -75,10 +75,9 @@ class BatchSummary:
     def billed_by_model(self) -> dict[str, float]:
         """Seconds billed in this run, by model."""
         totals: dict[str, float] = {}
-        for usage in (o.transcript.usage for o in self.outcomes if o.transcript):
-            rest = usage.billed_seconds - sum(usage.billed_by_model.values())
-            for model, seconds in [*usage.billed_by_model.items(), (self.model, rest)]:
-                if seconds > 0:
+        for outcome in self.outcomes:
+            if outcome.transcript:
+                for model, seconds in outcome.transcript.usage.seconds_by_model(self.model).items():
                     totals[model] = totals.get(model, 0.0) + seconds
         return totals
 

@@ -42,15 +42,19 @@ class Accounting:
     #: ``billed_seconds`` by model (a retry model may be priced differently).
     billed_by_model: dict[str, float] = field(default_factory=dict)
 
-    def cost(self, prices: dict[str, float], default_model: str | None = None) -> float:
-        """Dollars for the billed seconds at ``prices`` (US dollars per hour, by model);
-        seconds not attributed to a model are priced as ``default_model``."""
-        attributed = sum(self.billed_by_model.values())
-        rest = max(0.0, self.billed_seconds - attributed)
-        seconds = {**self.billed_by_model}
-        if rest and default_model:
+    def seconds_by_model(self, default_model: str | None = None) -> dict[str, float]:
+        """``billed_by_model``, with seconds not attributed to a model (a transcript written
+        before they were) counted as ``default_model``'s."""
+        seconds = dict(self.billed_by_model)
+        rest = round(self.billed_seconds - sum(seconds.values()), 3)
+        if rest > 0 and default_model:
             seconds[default_model] = seconds.get(default_model, 0.0) + rest
-        return sum(prices.get(model, 0.0) * s / 3600 for model, s in seconds.items())
+        return seconds
+
+    def cost(self, prices: dict[str, float], default_model: str | None = None) -> float:
+        """Dollars for the billed seconds at ``prices`` (US dollars per hour, by model; see
+        :meth:`seconds_by_model` for ``default_model``)."""
+        return sum(prices.get(model, 0.0) * s / 3600 for model, s in self.seconds_by_model(default_model).items())
 
 
 @dataclass(frozen=True)
