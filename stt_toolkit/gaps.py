@@ -128,8 +128,7 @@ async def fill_gaps(transcript: Transcript, flac: str | Path, engine: Engine, op
     segments = make_monotonic(sorted([*kept, *flag_segments(added, quality)], key=lambda s: s.start))
     # every answered request is counted (and billed), also those that found nothing to add
     return dataclasses.replace(transcript, segments=tuple(segments), text=spoken_text(segments, quality),
-                               usage=charge(transcript.usage, answered, getattr(engine, "bills", False),
-                                            engine.model_for(options.task)),
+                               usage=charge(transcript.usage, answered, engine, options),
                                quality=summarize(segments, transcript.duration))
 
 

@@ -183,7 +183,7 @@ async def retry_flagged(transcript: Transcript, flac: str | Path, engine: Engine
     return dataclasses.replace(
         transcript, segments=tuple(merged), text=spoken_text(merged, quality),
         usage=charge(transcript.usage, [_sent(s, transcript.duration, retry_options) for s, _ in answered],
-                     getattr(engine, "bills", False), engine.model_for(options.task)),
+                     engine, options),
         quality=summarize(merged, transcript.duration))
 
 

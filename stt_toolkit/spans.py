@@ -67,10 +67,13 @@ def clip_segment(segment: Segment, start: float, end: float, label: str) -> Segm
                                text="".join(w.word for w in words), chunk=label)
 
 
-def charge(usage: Accounting, spans: Sequence[tuple[float, float]], bills: bool, model: str) -> Accounting:
-    """``usage`` plus one request per span to ``model`` (billed at least 10 s each when ``bills``)."""
+def charge(usage: Accounting, spans: Sequence[tuple[float, float]], engine: Engine,
+           options: TranscribeOptions) -> Accounting:
+    """``usage`` plus one request per span sent to ``engine`` (billed at least 10 s each, to
+    the model for ``options.task``, when the engine bills)."""
     seconds = [end - start for start, end in spans]
-    billed = sum(max(MIN_BILLED_SECONDS, s) for s in seconds) if bills else 0.0
+    model = engine.model_for(options.task)
+    billed = sum(max(MIN_BILLED_SECONDS, s) for s in seconds) if getattr(engine, "bills", False) else 0.0
     by_model = dict(usage.billed_by_model)
     if billed:
         by_model[model] = round(by_model.get(model, 0.0) + billed, 3)
