@@ -19,6 +19,7 @@ from .chunking import plan_chunks
 from .engines import Engine
 from .engines.base import MIN_BILLED_SECONDS
 from .export import write_outputs
+from .ffmpeg import using_ffmpeg
 from .files import InputFile
 from .options import PRICE_PER_HOUR, RunOptions
 from .pipeline import merge_results, transcribe_chunks
@@ -192,7 +193,8 @@ async def aprocess_files(files: Sequence[InputFile], out_dir: Path | None, forma
     own_engine = engine is None
     engine = engine or options.make_engine()
     run = _Run(engine, options, Path(out_dir) if out_dir is not None else None, formats, overwrite, reporter)
-    tasks = {asyncio.ensure_future(run.one(item)): item for item in files}
+    with using_ffmpeg(options.ffmpeg):  # the tasks copy the choice of binary with their context
+        tasks = {asyncio.ensure_future(run.one(item)): item for item in files}
     pending = set(tasks)
     try:
         while pending:

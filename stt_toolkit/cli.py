@@ -16,6 +16,7 @@ from pathlib import Path
 
 from . import __version__
 from .batch import BatchSummary, plan_file, process_files
+from .ffmpeg import FFMPEG_ENV, using_ffmpeg
 from .chunking import DEFAULT_MAX_BYTES
 from .errors import SttError
 from .export import FORMATS
@@ -82,6 +83,8 @@ def _add_run_options(parser: argparse.ArgumentParser) -> None:
                         help="model for those retries, e.g. whisper-large-v3 (implies --retry-flagged)")
     parser.add_argument("--keep-hallucinations", action="store_true", help="keep flagged silence text")
     parser.add_argument("--highlight-words", action="store_true", help="karaoke word timestamps in VTT")
+    parser.add_argument("--ffmpeg", default=d.ffmpeg, metavar="PATH",
+                        help=f"run this ffmpeg (5.1 or newer) instead of the bundled one (also {FFMPEG_ENV})")
 
 
 def run_options(args: argparse.Namespace) -> RunOptions:
@@ -140,7 +143,8 @@ def _transcribe(args: argparse.Namespace) -> int:
         print(f"stt-toolkit: no audio or video files in {', '.join(args.inputs)}", file=sys.stderr)
         return 1
     if args.dry_run:
-        return _dry_run(files, missing, options)
+        with using_ffmpeg(options.ffmpeg):
+            return _dry_run(files, missing, options)
     reporter = QuietReporter() if args.quiet else BarReporter() if sys.stderr.isatty() else LineReporter()
     try:
         summary = asyncio.run(process_files(files, args.out_dir, formats, options, overwrite=args.overwrite,

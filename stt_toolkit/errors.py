@@ -11,7 +11,7 @@ libsndfile errors) are translated at the boundary with ``raise ... from exc``::
     │   ├── EmptyAudioFile         the file has zero bytes
     │   ├── NotAudioError          ffmpeg cannot read it as media at all (text, image, ...)
     │   ├── NoAudioStream          media without an audio track (a silent video)
-    │   ├── CorruptAudioError      the decoder reported damaged data
+    │   ├── CorruptAudioError      the decoder skipped damaged data (samples lost)
     │   │   └── TruncatedAudioError  fewer seconds decoded than the container announces
     │   ├── EmptyAudioError        decodes to zero samples
     │   └── FfmpegError            ffmpeg failed for another reason (stderr tail attached)
@@ -46,17 +46,21 @@ class MissingDependency(SttError):
 class AudioError(SttError):
     """A problem with one input. ``source`` names the input, ``reason`` says what is wrong.
 
-    ``details`` holds the last lines of ffmpeg's log where they help.
+    The message is ``"source: reason"``, in the toolkit's own words, so one input gives the
+    same message whichever ffmpeg build decoded it. ``details`` holds what was measured
+    (``decoded 7.99 s of the 20.00 s the file announces``) and the last lines of ffmpeg's
+    log (``ffmpeg: ...``) where they help; :meth:`explain` adds them below the message.
     """
 
     def __init__(self, source: str, reason: str, details: Sequence[str] = ()) -> None:
         self.source = source
         self.reason = reason
         self.details = tuple(details)
-        message = f"{source}: {reason}"
-        if self.details:
-            message += "\n  ffmpeg said:\n" + "\n".join(f"    {line}" for line in self.details)
-        super().__init__(message)
+        super().__init__(f"{source}: {reason}")
+
+    def explain(self) -> str:
+        """The message, followed by the details (if any), one a line, for a person to read."""
+        return "\n    ".join([str(self), *self.details])
 
 
 class AudioFileNotFound(AudioError):
@@ -76,7 +80,8 @@ class NoAudioStream(AudioError):
 
 
 class CorruptAudioError(AudioError):
-    """The decoder reported damaged data (pass ``strict=False`` to accept the repaired decode)."""
+    """The decoder skipped damaged data: fewer samples than the file states (pass ``strict=False``
+    to keep what decodes)."""
 
 
 class TruncatedAudioError(CorruptAudioError):

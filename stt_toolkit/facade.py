@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from .batch import FileOutcome, aprocess_files
+from .ffmpeg import using_ffmpeg
 from .files import find_media_files
 from .options import RunOptions
 from .pipeline import transcribe_audio
@@ -26,17 +27,18 @@ async def atranscribe(audio: AudioInput, **options: Any) -> Transcript:
     """Transcribe one input (a path, bytes, a file object, an array, an AudioSegment)."""
     run = RunOptions.from_kwargs(**options)
     run.validate()
-    engine = run.make_engine()
-    retry_engine = run.make_retry_engine()
-    try:
-        return await transcribe_audio(audio, engine, run.transcribe_options(), run.chunk_options(),
-                                      run.quality_options(), strict=run.strict, fill_gaps=run.fill_gaps,
-                                      retry=(retry_engine or engine) if run.retries else None,
-                                      condition_on_previous=run.condition_on_previous)
-    finally:
-        await engine.aclose()
-        if retry_engine is not None:
-            await retry_engine.aclose()
+    with using_ffmpeg(run.ffmpeg):
+        engine = run.make_engine()
+        retry_engine = run.make_retry_engine()
+        try:
+            return await transcribe_audio(audio, engine, run.transcribe_options(), run.chunk_options(),
+                                          run.quality_options(), strict=run.strict, fill_gaps=run.fill_gaps,
+                                          retry=(retry_engine or engine) if run.retries else None,
+                                          condition_on_previous=run.condition_on_previous)
+        finally:
+            await engine.aclose()
+            if retry_engine is not None:
+                await retry_engine.aclose()
 
 
 def _run_sync(coroutine: Coroutine[Any, Any, T]) -> T:

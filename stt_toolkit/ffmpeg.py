@@ -1,10 +1,13 @@
 """Locating and running ffmpeg, and reading its log.
 
-The binary is ``$STT_TOOLKIT_FFMPEG`` if set, else ``ffmpeg`` on PATH, else the one the
-``imageio-ffmpeg`` wheel ships, so no system package is needed. ffprobe is never used.
-Commands are built with ffmpeg-python (see :mod:`stt_toolkit.preprocess`); this module only
-runs them, streaming: stdin is fed in blocks by a thread and stderr is kept as a bounded
-head and tail, so memory does not grow with the input or with a long error log.
+By default the toolkit runs the binary that the ``imageio-ffmpeg`` wheel ships, so it behaves
+the same on every machine whatever ffmpeg (if any) is on PATH. Another binary is used only
+when chosen explicitly: the ``ffmpeg=`` keyword (``--ffmpeg`` on the command line) or the
+``STT_TOOLKIT_FFMPEG`` environment variable, a path or a command name looked up on PATH.
+ffmpeg 5.1 and newer are supported; an older one is refused with a clear error. ffprobe is
+never used. Commands are built with ffmpeg-python (see :mod:`stt_toolkit.preprocess`); this
+module only runs them, streaming: stdin is fed in blocks by a thread and stderr is kept as
+a bounded head and tail, so memory does not grow with the input or with a long error log.
 """
 
 from __future__ import annotations
@@ -15,15 +18,23 @@ import shutil
 import subprocess
 import threading
 from collections import deque
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import IO
 
 from .errors import MissingDependency
 
+#: The environment variable that selects another ffmpeg than the bundled one.
+FFMPEG_ENV = "STT_TOOLKIT_FFMPEG"
+#: The oldest ffmpeg release the toolkit supports (Debian 12 ships 5.1).
+MIN_VERSION = (5, 1)
+
 _HEAD_LINES = 80
 _TAIL_LINES = 40
+_VERSION_RE = re.compile(r"ffmpeg version \D{0,2}?(\d+)\.(\d+)")
 
 # The channel count of ffmpeg's named layouts that are not of the form "X.Y".
 _NAMED_LAYOUTS = {
@@ -31,26 +42,77 @@ _NAMED_LAYOUTS = {
     "octagonal": 8, "hexadecagonal": 16, "22.2": 24,
 }
 
+_chosen: ContextVar[str | None] = ContextVar("stt_toolkit_ffmpeg", default=None)
+
+
+def ffmpeg_binary(choice: str | os.PathLike[str] | None = None) -> str:
+    """The path of the ffmpeg executable to run.
+
+    ``choice`` if given, else the one set by :func:`using_ffmpeg`, else ``$STT_TOOLKIT_FFMPEG``,
+    else the binary of the ``imageio-ffmpeg`` wheel. A chosen binary must exist and be
+    ffmpeg 5.1 or newer (:class:`~errors.MissingDependency` otherwise).
+    """
+    explicit = choice or _chosen.get() or os.environ.get(FFMPEG_ENV)
+    if explicit:
+        return _checked(os.fspath(explicit))
+    return bundled_ffmpeg()
+
 
 @lru_cache(maxsize=1)
-def ffmpeg_binary() -> str:
-    """Return the path of the ffmpeg executable to use (see the module docstring)."""
-    configured = os.environ.get("STT_TOOLKIT_FFMPEG")
-    if configured:
-        return configured
-    on_path = shutil.which("ffmpeg")
-    if on_path:
-        return on_path
+def bundled_ffmpeg() -> str:
+    """The ffmpeg binary that ships inside the ``imageio-ffmpeg`` wheel."""
     try:
         import imageio_ffmpeg
     except ImportError as exc:  # pragma: no cover - imageio-ffmpeg is a hard dependency
-        raise MissingDependency(
-            "ffmpeg was not found on PATH and the imageio-ffmpeg package is not installed"
-        ) from exc
+        raise MissingDependency("the imageio-ffmpeg package is not installed: pip install imageio-ffmpeg") from exc
     try:
-        return imageio_ffmpeg.get_ffmpeg_exe()
+        return str(imageio_ffmpeg.get_ffmpeg_exe())
     except RuntimeError as exc:  # pragma: no cover - wheel without a binary for this platform
-        raise MissingDependency(f"ffmpeg was not found: {exc}") from exc
+        raise MissingDependency(f"imageio-ffmpeg has no ffmpeg for this platform ({exc}); "
+                                f"set {FFMPEG_ENV} to an ffmpeg of version 5.1 or newer") from exc
+
+
+@contextmanager
+def using_ffmpeg(choice: str | os.PathLike[str] | None) -> Iterator[None]:
+    """Run every ffmpeg of the code inside the block (its tasks and threads too) with
+    ``choice``; ``None`` leaves the choice as it is."""
+    if choice is None:
+        yield
+        return
+    ffmpeg_binary(choice)  # refuse a missing or too old binary before any work
+    token = _chosen.set(os.fspath(choice))
+    try:
+        yield
+    finally:
+        _chosen.reset(token)
+
+
+def parse_version(banner: str) -> tuple[int, int] | None:
+    """The (major, minor) release of an ``ffmpeg -version`` banner; ``None`` for builds
+    from git that carry no release number (pure)."""
+    match = _VERSION_RE.match(banner.strip())
+    return (int(match.group(1)), int(match.group(2))) if match else None
+
+
+@lru_cache(maxsize=8)
+def _checked(choice: str) -> str:
+    path = shutil.which(choice)
+    if path is None:
+        raise MissingDependency(f"the chosen ffmpeg ({choice!r}, from the ffmpeg option or {FFMPEG_ENV}) "
+                                "was not found or is not executable")
+    try:
+        banner = subprocess.run([path, "-hide_banner", "-version"], capture_output=True, text=True,
+                                timeout=30, check=False).stdout
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise MissingDependency(f"the chosen ffmpeg ({path}) does not run: {exc}") from exc
+    if not banner.startswith("ffmpeg version"):
+        raise MissingDependency(f"the chosen ffmpeg ({path}) is not ffmpeg: it does not answer -version")
+    version = parse_version(banner)
+    if version is not None and version < MIN_VERSION:
+        raise MissingDependency(f"the chosen ffmpeg ({path}) is version {version[0]}.{version[1]}; "
+                                f"stt-toolkit needs {MIN_VERSION[0]}.{MIN_VERSION[1]} or newer "
+                                f"(unset {FFMPEG_ENV} to use the bundled one)")
+    return path
 
 
 @dataclass
@@ -130,9 +192,11 @@ def write_blocks(blocks: Iterable[bytes]) -> Callable[[IO[bytes]], None]:
 
 @dataclass(frozen=True)
 class InputReport:
-    """What ffmpeg's log says about the input: its streams and announced duration."""
+    """What ffmpeg's log says about the input: its container (demuxer names), streams,
+    announced duration, and the lines it logged at error level (text for messages only)."""
 
     opened: bool
+    container: str | None = None
     duration: float | None = None
     audio_codec: str | None = None
     sample_rate: int | None = None
@@ -144,11 +208,13 @@ class InputReport:
 _STREAM_RE = re.compile(r"Stream #0:\d+\S*: (Audio|Video|Subtitle|Data|Attachment): (.*)")
 _DURATION_RE = re.compile(r"Duration: (\d+):(\d\d):(\d\d(?:\.\d+)?)")
 _LEVEL_RE = re.compile(r"\[(error|fatal|panic)\] (.*)")
+_INPUT_RE = re.compile(r"Input #0, (.+?), from ")
 
 
 def parse_log(lines: Sequence[str]) -> InputReport:
     """Read the input section and the error lines of a ``-loglevel level+info`` log."""
     in_input = opened = False
+    container: str | None = None
     duration: float | None = None
     audio: str | None = None
     others: list[str] = []
@@ -156,6 +222,8 @@ def parse_log(lines: Sequence[str]) -> InputReport:
     for line in lines:
         if "Input #0" in line:
             in_input = opened = True
+            if match := _INPUT_RE.search(line):
+                container = match.group(1)
         elif "Output #0" in line or "Stream mapping:" in line:
             in_input = False
         level = _LEVEL_RE.search(line)
@@ -171,9 +239,9 @@ def parse_log(lines: Sequence[str]) -> InputReport:
             if kind == "Audio" and audio is None:
                 audio = desc
             elif kind != "Audio":
-                others.append(f"{kind.lower()} ({desc.split(',')[0].strip()})")
+                others.append(f"{kind.lower()} ({desc.split(',')[0].split()[0]})")
     codec, rate, channels = _describe_audio(audio)
-    return InputReport(opened, duration, codec, rate, channels, tuple(others), tuple(errors))
+    return InputReport(opened, container, duration, codec, rate, channels, tuple(others), tuple(errors))
 
 
 def _describe_audio(desc: str | None) -> tuple[str | None, int | None, int | None]:

@@ -47,6 +47,7 @@ class RunOptions:
     retry_model: str | None = None
     keep_hallucinations: bool = False
     highlight_words: bool = False
+    ffmpeg: str | None = None
 
     @classmethod
     def from_kwargs(cls, **kwargs: Any) -> RunOptions:

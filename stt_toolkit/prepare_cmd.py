@@ -12,7 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from .chunking import DEFAULT_MAX_BYTES, ChunkOptions, export_chunks, plan_chunks
-from .errors import SttError
+from .errors import AudioError, SttError
+from .ffmpeg import FFMPEG_ENV, using_ffmpeg
 from .files import InputFile, find_media_files, write_atomic
 from .preprocess import preprocess
 from .types import AudioInfo, Chunk
@@ -36,6 +37,8 @@ def add_prepare_parser(commands: Any) -> None:
     prepare.add_argument("--export-chunks", action="store_true", help="also write each chunk's audio")
     prepare.add_argument("--strict", action=argparse.BooleanOptionalAction, default=True,
                          help="refuse damaged files (--no-strict keeps what decodes)")
+    prepare.add_argument("--ffmpeg", default=None, metavar="PATH",
+                         help=f"run this ffmpeg (5.1 or newer) instead of the bundled one (also {FFMPEG_ENV})")
     prepare.add_argument("-q", "--quiet", action="store_true", help="print only errors")
 
 
@@ -43,6 +46,15 @@ def run_prepare(args: argparse.Namespace) -> int:
     """Prepare every input; 0 when all succeeded, 1 when any failed."""
     options = ChunkOptions(args.chunk_seconds, args.overlap_seconds, args.search_seconds, args.max_bytes,
                            args.codec)
+    with using_ffmpeg(args.ffmpeg):
+        failures, done = _prepare_all(args, options)
+    log.info("%d file(s) prepared, %d failed", done, len(failures))
+    for failure in failures:
+        print(f"  failed: {failure}", file=sys.stderr)
+    return 1 if failures else 0
+
+
+def _prepare_all(args: argparse.Namespace, options: ChunkOptions) -> tuple[list[str], int]:
     failures: list[str] = []
     done = 0
     for raw in args.inputs:
@@ -57,12 +69,9 @@ def run_prepare(args: argparse.Namespace) -> int:
                 _prepare_one(item, args.out_dir, options, args.export_chunks, args.strict)
                 done += 1
             except SttError as exc:
-                failures.append(str(exc).splitlines()[0])
-                log.error("FAILED %s", exc)
-    log.info("%d file(s) prepared, %d failed", done, len(failures))
-    for failure in failures:
-        print(f"  failed: {failure}", file=sys.stderr)
-    return 1 if failures else 0
+                failures.append(str(exc))
+                log.error("FAILED %s", exc.explain() if isinstance(exc, AudioError) else exc)
+    return failures, done
 
 
 def _prepare_one(item: InputFile, out_dir: Path, options: ChunkOptions, export: bool, strict: bool) -> None:

@@ -14,7 +14,7 @@ import os
 import shutil
 import tempfile
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,7 +25,7 @@ import numpy as np
 import soundfile as sf
 
 from . import errors
-from .ffmpeg import FfmpegRun, InputReport, ffmpeg_binary, parse_log, run_ffmpeg, write_blocks
+from .ffmpeg import FfmpegRun, InputReport, ffmpeg_binary, parse_log, run_ffmpeg, using_ffmpeg, write_blocks
 from .types import SAMPLE_RATE, AudioInfo
 
 if TYPE_CHECKING:
@@ -42,10 +42,15 @@ _BLOCK_FRAMES = 1 << 16
 _RAW_FORMATS = {"float32": "f32le", "float64": "f64le", "int16": "s16le", "int32": "s32le",
                 "uint8": "u8", "int8": "s8"}
 _SEGMENT_FORMATS = {1: "u8", 2: "s16le", 3: "s24le", 4: "s32le"}
-_FILTERS = f"asetpts=N/SR/TB,aresample={SAMPLE_RATE},asetnsamples=n=4096:p=0"
+_FLAC_FRAME = 4096
+_FILTERS = f"asetpts=N/SR/TB,aresample={SAMPLE_RATE},asetnsamples=n={_FLAC_FRAME}:p=0"
 # A decode this much shorter than the container's announced duration counts as truncated.
 _TRUNCATION_TOLERANCE_S = 1.0
 _TRUNCATION_TOLERANCE_RATIO = 0.03
+# Containers whose header states the exact sample count (not an estimate from the bitrate);
+# their announced duration is printed to 10 ms, hence the tolerance.
+_EXACT_CONTAINERS = {"flac", "wav", "aiff", "w64", "caf"}
+_EXACT_TOLERANCE_S = 0.05
 
 
 @dataclass(frozen=True)
@@ -65,6 +70,7 @@ def preprocess(
     sample_rate: int | None = None,
     strict: bool = True,
     name: str | None = None,
+    ffmpeg: str | os.PathLike[str] | None = None,
 ) -> AudioInfo:
     """Convert ``audio`` to a 16 kHz mono 16-bit FLAC file and describe it.
 
@@ -74,9 +80,10 @@ def preprocess(
     ``strict=True`` (the default) damaged input raises :class:`~errors.CorruptAudioError`
     or :class:`~errors.TruncatedAudioError`; with ``strict=False`` whatever ffmpeg could
     decode is kept and its complaints are in ``AudioInfo.decode_warnings``. ``name`` labels
-    in-memory inputs in errors and in ``AudioInfo.source``.
+    in-memory inputs in errors and in ``AudioInfo.source``. ``ffmpeg`` runs another ffmpeg
+    binary than the bundled one (see :mod:`stt_toolkit.ffmpeg`).
     """
-    with _resolve_input(audio, sample_rate, name) as (label, spec):
+    with using_ffmpeg(ffmpeg), _resolve_input(audio, sample_rate, name) as (label, spec):
         if isinstance(spec, Path) and _is_target_flac(spec):
             return _passthrough(label, spec, dst)
         out = Path(dst) if dst is not None else _temp_output()
@@ -93,8 +100,11 @@ def build_command(binary: str, spec: Path | _RawStream, out: Path) -> list[str]:
     # some cut Ogg files, otherwise upset the FLAC muxer); asetnsamples hands the encoder
     # fixed 4096-sample frames: fed one decoder packet at a time (a few hundred samples from
     # mp3 or Vorbis), ffmpeg writes tiny FLAC frames, 10-60 % larger and slow to decode.
+    # frame_size sets the encoder's block size, which ffmpeg 5.1 otherwise picks from the
+    # sample rate (1152 at 16 kHz) whatever the filters hand it.
     output = ffmpeg_python.output(
         stream["a:0"], str(out), af=_FILTERS, ac=1, ar=SAMPLE_RATE, sample_fmt="s16", acodec="flac", f="flac",
+        frame_size=_FLAC_FRAME,
     )
     output = output.global_args("-nostdin", "-hide_banner", "-nostats", "-loglevel", "level+info")
     return output.compile(cmd=binary, overwrite_output=True)
@@ -109,9 +119,7 @@ def _convert(label: str, spec: Path | _RawStream, out: Path, strict: bool) -> Au
         run = run_ffmpeg(command, feed)
         report = parse_log(run.lines)
         if run.returncode != 0:
-            raise classify_failure(label, run, report)
-        if any("Output file is empty" in line for line in run.lines):
-            raise errors.EmptyAudioError(label, "the audio stream decodes to zero samples")
+            raise classify_failure(label, run, report, _sniff(spec) if isinstance(spec, Path) else None)
         info = _describe_output(label, tmp, report, strict)
         os.replace(tmp, out)
         return dataclasses.replace(info, path=out)
@@ -119,22 +127,37 @@ def _convert(label: str, spec: Path | _RawStream, out: Path, strict: bool) -> Au
         tmp.unlink(missing_ok=True)
 
 
-def classify_failure(label: str, run: FfmpegRun, report: InputReport) -> errors.AudioError:
-    """Map a failed ffmpeg run to the most specific :class:`~errors.AudioError` (pure)."""
-    said = list(report.errors[-4:]) or run.lines[-4:]
-    text = "\n".join(run.lines)
+def classify_failure(label: str, run: FfmpegRun, report: InputReport, sniffed: str | None = None) -> errors.AudioError:
+    """Map a failed ffmpeg run to the most specific :class:`~errors.AudioError` (pure).
+
+    The class and the reason come from facts that do not depend on an ffmpeg build's wording:
+    whether ffmpeg opened the input, which streams it found, and what the file's first bytes
+    are (``sniffed``, see :func:`_sniff`). ffmpeg's own last lines go into ``details``.
+    """
+    said = _quoted(list(report.errors[-4:]) or run.lines[-4:])
     if not report.opened:
-        if "moov atom not found" in text:
+        if sniffed == "mp4":
             return errors.TruncatedAudioError(
-                label, "damaged MP4/M4A container: no index (moov atom); the file is probably cut short", said)
-        if "Invalid data found when processing input" in text:
-            return errors.NotAudioError(label, "not an audio or video file ffmpeg can read", said)
-        return errors.FfmpegError(label, "ffmpeg could not open the input", said)
+                label, "damaged MP4/M4A container: ffmpeg cannot read its index; the file is probably cut short", said)
+        return errors.NotAudioError(label, "not an audio or video file ffmpeg can read", said)
     if report.audio_codec is None:
         found = ", ".join(report.other_streams) or "no streams at all"
         cls = errors.NoAudioStream if _has_real_video(report) else errors.NotAudioError
-        return cls(label, f"no audio stream (found: {found})")
-    return errors.FfmpegError(label, f"ffmpeg failed with exit code {run.returncode}", said)
+        return cls(label, f"no audio stream (found: {found})", said)
+    return errors.FfmpegError(label, f"ffmpeg could not decode its {report.audio_codec} audio", said)
+
+
+def _quoted(lines: Sequence[str]) -> list[str]:
+    return [f"ffmpeg: {line}" for line in lines]
+
+
+def _sniff(path: Path) -> str | None:
+    """The container a file's first bytes announce, for the few cases classification needs."""
+    with open(path, "rb") as f:
+        head = f.read(12)
+    if head[4:8] == b"ftyp":
+        return "mp4"
+    return None
 
 
 def _has_real_video(report: InputReport) -> bool:
@@ -144,27 +167,59 @@ def _has_real_video(report: InputReport) -> bool:
 
 
 def _describe_output(label: str, tmp: Path, report: InputReport, strict: bool) -> AudioInfo:
-    info = sf.info(str(tmp))
-    if info.frames == 0 or info.frames >= 2**62:  # an empty FLAC announces "unknown" length
-        raise errors.EmptyAudioError(label, "the audio stream decodes to zero samples")
-    duration = info.frames / info.samplerate
+    """Check what ffmpeg wrote against what the input announced, and describe it.
+
+    Damage is judged by sample counts, not by ffmpeg's log (builds differ in what they log):
+    fewer seconds decoded than announced by more than the truncation tolerance is a
+    truncated file; for containers that state their exact length (FLAC, WAV, ...), any
+    shortfall beyond rounding means the decoder skipped damaged data.
+    """
+    frames = _output_frames(tmp)
+    if frames == 0:
+        raise errors.EmptyAudioError(label, "the audio stream decodes to zero samples", _quoted(report.errors[-4:]))
+    duration = frames / SAMPLE_RATE
     warnings = list(report.errors)
-    announced = report.duration
-    if announced and announced - duration > max(_TRUNCATION_TOLERANCE_S, announced * _TRUNCATION_TOLERANCE_RATIO):
-        reason = f"truncated: decoded {duration:.2f} s of the {announced:.2f} s the file announces"
+    problem = _damage(report, duration)
+    if problem is not None:
+        cls, reason, fact = problem
         if strict:
-            raise errors.TruncatedAudioError(label, reason, warnings[-5:])
-        warnings.append(reason)
-    elif warnings and strict:
-        raise errors.CorruptAudioError(
-            label, f"corrupt: the decoder reported {len(warnings)} error(s); pass strict=False "
-            "to keep what it could decode", warnings[-5:])
+            raise cls(label, reason, [fact, *_quoted(warnings[-4:])])
+        warnings.append(f"{reason.split(' (pass')[0]}: {fact}")
     return AudioInfo(
-        path=tmp, source=label, duration=duration, frames=info.frames,
+        path=tmp, source=label, duration=duration, frames=frames,
         bytes=tmp.stat().st_size, source_codec=report.audio_codec,
         source_sample_rate=report.sample_rate, source_channels=report.channels,
         decode_warnings=tuple(warnings),
     )
+
+
+def _output_frames(tmp: Path) -> int:
+    """The samples in ffmpeg's output, by soundfile's own reading; 0 when it holds none."""
+    if not tmp.exists() or tmp.stat().st_size == 0:
+        return 0
+    try:
+        frames = sf.info(str(tmp)).frames
+    except (sf.LibsndfileError, RuntimeError):
+        return 0  # a header with no audio frames after it
+    return 0 if frames >= 2**62 else frames  # an empty FLAC announces "unknown" length
+
+
+def _damage(report: InputReport, decoded: float) -> tuple[type[errors.CorruptAudioError], str, str] | None:
+    """The error class, reason and measured fact when fewer seconds were decoded than the
+    input announced (pure). The reason has no numbers: builds decode damaged data to
+    slightly different lengths, and the message must not depend on the build."""
+    announced = report.duration
+    if not announced:
+        return None
+    missing = announced - decoded
+    fact = f"decoded {decoded:.2f} s of the {announced:.2f} s the file announces"
+    if missing > max(_TRUNCATION_TOLERANCE_S, announced * _TRUNCATION_TOLERANCE_RATIO):
+        return errors.TruncatedAudioError, "truncated: the audio ends long before the length the file announces", fact
+    exact = report.container is not None and bool(set(report.container.split(",")) & _EXACT_CONTAINERS)
+    if exact and missing > _EXACT_TOLERANCE_S:
+        return errors.CorruptAudioError, ("corrupt: the decoder skipped damaged data (pass strict=False to keep "
+                                          "what it could decode)"), fact
+    return None
 
 
 def _is_target_flac(path: Path) -> bool:

@@ -1,8 +1,8 @@
-"""Shared fixtures: the real speech in ../shared/audio, and generated media files."""
+"""Shared fixtures: the real speech in tests/data, longer speech joined from it, the local
+model loaded once per run, and generated media files."""
 
 from __future__ import annotations
 
-import os
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
@@ -11,18 +11,55 @@ import numpy as np
 import pytest
 import soundfile as sf
 
+from stt_toolkit.engines import LocalEngine
 from stt_toolkit.ffmpeg import ffmpeg_binary
 
 REPO = Path(__file__).resolve().parent.parent
-SHARED_AUDIO = Path(os.environ.get("STT_SHARED_AUDIO", REPO.parent / "shared" / "audio"))
+DATA = REPO / "tests" / "data"
+
+#: The clips of several speakers that :func:`joined_speech` strings together (16 kHz FLAC).
+SPEAKERS = (
+    "jfk_inaugural_1961_excerpt", "librispeech_dev-clean_2412-153948-0000", "ami_ES2011a_headset0_40-46s",
+    "librivox_sense_and_sensibility_0870", "ljspeech_LJ001-0001", "librispeech_dev-clean_1272-128104-0000",
+    "librivox_sense_and_sensibility_0920",
+)
+JOIN_PAUSE_S = 0.8
 
 
 @pytest.fixture(scope="session")
-def shared_audio() -> Path:
-    """The folder of real speech recordings with reference transcripts (../shared/audio)."""
-    if not SHARED_AUDIO.is_dir():
-        pytest.fail(f"real speech not found at {SHARED_AUDIO}; set STT_SHARED_AUDIO")
-    return SHARED_AUDIO
+def speech() -> Path:
+    """The folder of real speech with reference transcripts (tests/data, see its README)."""
+    return DATA
+
+
+def join_clips(names: tuple[str, ...], out: Path, pause_s: float = JOIN_PAUSE_S, rounds: int = 1) -> Path:
+    """Write ``names`` (stems in tests/data) one after another, ``rounds`` times over, with
+    ``pause_s`` of silence between clips, as 16 kHz FLAC at ``out``; the reference
+    transcript goes beside it (``out.with_suffix('.txt')``)."""
+    pause = np.zeros(int(pause_s * 16000), dtype=np.int16)
+    parts: list[np.ndarray] = []
+    said: list[str] = []
+    for _ in range(rounds):
+        for name in names:
+            samples, rate = sf.read(DATA / f"{name}.flac", dtype="int16")
+            assert rate == 16000
+            parts += [samples, pause]
+            said.append((DATA / f"{name}.txt").read_text().strip())
+    sf.write(out, np.concatenate(parts[:-1]), 16000, subtype="PCM_16")
+    out.with_suffix(".txt").write_text("\n".join(said) + "\n")
+    return out
+
+
+@pytest.fixture(scope="session")
+def joined_speech(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """About 2 min of real speech by seven speakers: the clips joined with 0.8 s pauses, twice over."""
+    return join_clips(SPEAKERS, tmp_path_factory.mktemp("joined") / "seven_speakers.flac", rounds=2)
+
+
+@pytest.fixture(scope="session")
+def local_engine() -> LocalEngine:
+    """The offline engine with tiny.en, loaded once for the whole run."""
+    return LocalEngine()
 
 
 MakeMedia = Callable[..., Path]

@@ -18,12 +18,12 @@ def run_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
                           text=True, timeout=120)
 
 
-def test_prepare_a_folder_with_good_and_bad_files(tmp_path: Path, make_media: MakeMedia, shared_audio: Path) -> None:
+def test_prepare_a_folder_with_good_and_bad_files(tmp_path: Path, make_media: MakeMedia, speech: Path) -> None:
     inputs = tmp_path / "in"
     (inputs / "nested" / "deeper").mkdir(parents=True)
-    shutil.copy(shared_audio / "short_en" / "jfk_inaugural_1961_excerpt.wav", inputs / "jfk.wav")
+    shutil.copy(make_media("jfk.wav", "-i", str(speech / "jfk_inaugural_1961_excerpt.flac")), inputs / "jfk.wav")
     shutil.copy(make_media("tone.m4a", *sine_input(440, 4.0), "-c:a", "aac"), inputs / "nested" / "tone.m4a")
-    shutil.copy(shared_audio / "non_en" / "mls_es_13697_11991_000000.opus", inputs / "nested" / "deeper" / "es.opus")
+    shutil.copy(speech / "mls_es_13697_11991_000000.opus", inputs / "nested" / "deeper" / "es.opus")
     (inputs / "nested" / "broken.mp3").write_text("not audio at all")
     (inputs / "readme.txt").write_text("ignored: not a media file ending")
     out = tmp_path / "out"
@@ -54,8 +54,8 @@ def test_exit_codes(tmp_path: Path, make_media: MakeMedia) -> None:
     assert run_cli("prepare", cwd=tmp_path).returncode == 2
 
 
-def test_long_chunks_plan_in_the_cli(tmp_path: Path, shared_audio: Path) -> None:
-    src = shared_audio / "long_en" / "ljspeech_LJ001-0001_to_0032_continuous.flac"
+def test_long_chunks_plan_in_the_cli(tmp_path: Path, speech: Path) -> None:
+    src = speech / "ljspeech_LJ001-0001_to_0032_continuous.opus"
     result = run_cli("prepare", str(src), "-o", str(tmp_path), "--chunk-seconds", "60",
                      "--overlap-seconds", "4", "--search-seconds", "10", cwd=tmp_path)
     assert result.returncode == 0, result.stderr

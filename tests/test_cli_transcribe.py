@@ -30,13 +30,13 @@ def cli(*args: str, cwd: Path, env: dict[str, str] | None = None, timeout: float
 
 
 @pytest.fixture
-def mixed_folder(tmp_path: Path, make_media: MakeMedia, shared_audio: Path) -> Path:
+def mixed_folder(tmp_path: Path, make_media: MakeMedia, speech: Path) -> Path:
     root = tmp_path / "in"
     (root / "talks" / "2024").mkdir(parents=True)
-    jfk = shared_audio / "short_en" / "jfk_inaugural_1961_excerpt.wav"
-    shutil.copy(jfk, root / "jfk.wav")
+    jfk = speech / "jfk_inaugural_1961_excerpt.flac"
+    shutil.copy(make_media("jfk.wav", "-i", str(jfk)), root / "jfk.wav")
     shutil.copy(make_media("jfk.mp3", "-i", str(jfk), "-c:a", "libmp3lame"), root / "talks" / "jfk.mp3")
-    shutil.copy(make_media("ls.m4a", "-i", str(shared_audio / "short_en" / "librispeech_dev-clean_2412-153948-0000.flac"),
+    shutil.copy(make_media("ls.m4a", "-i", str(speech / "librispeech_dev-clean_2412-153948-0000.flac"),
                            "-c:a", "aac"), root / "talks" / "2024" / "reading.m4a")
     good = (root / "talks" / "jfk.mp3").read_bytes()
     (root / "talks" / "2024" / "corrupt.mp3").write_bytes(good[: len(good) // 3])
@@ -66,8 +66,8 @@ def test_local_engine_on_a_mixed_folder(tmp_path: Path, mixed_folder: Path) -> N
     assert redo.returncode == 0 and "1 done" in redo.stderr
 
 
-def test_api_engine_against_the_loopback_server(tmp_path: Path, shared_audio: Path) -> None:
-    src = shared_audio / "long_en" / "ljspeech_LJ001-0001_to_0032_continuous.flac"
+def test_api_engine_against_the_loopback_server(tmp_path: Path, speech: Path) -> None:
+    src = speech / "ljspeech_LJ001-0001_to_0032_continuous.opus"
     with FakeWhisperServer() as server:
         env = {"GROQ_API_KEY": KEY, "GROQ_BASE_URL": server.url}
         dry = cli("transcribe", str(src), "--dry-run", "--chunk-seconds", "60", cwd=tmp_path, env=env)
@@ -99,10 +99,10 @@ def test_bad_key_stops_the_run_with_a_clear_message(tmp_path: Path, mixed_folder
         assert all(r.started <= first_refusal + 0.05 for r in server.records), "nothing sent after the 401"
 
 
-def test_killed_run_resumes_without_resending_finished_chunks(tmp_path: Path, shared_audio: Path) -> None:
-    src = shared_audio / "long_en" / "stitched_multispeaker_real_speech_16k.flac"
+def test_killed_run_resumes_without_resending_finished_chunks(tmp_path: Path, joined_speech: Path) -> None:
+    src = joined_speech
     out = tmp_path / "out"
-    args = ["transcribe", str(src), "-o", str(out), "--chunk-seconds", "20", "--overlap-seconds", "2",
+    args = ["transcribe", str(src), "-o", str(out), "--chunk-seconds", "15", "--overlap-seconds", "2",
             "--search-seconds", "3", "--concurrency", "2", "-q"]
     with FakeWhisperServer(latency=lambda seconds: 0.4) as server:
         env = {k: v for k, v in os.environ.items() if k != "GROQ_BASE_URL"}

@@ -9,6 +9,8 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
 import stt_toolkit as stt
 from stt_toolkit.context import CONTEXT_CHARS, previous_text, text_before, with_context
 from stt_toolkit.engines import GROQ, ApiEngine, ApiOptions, TranscribeOptions
@@ -124,14 +126,15 @@ def test_cli_flag_sends_a_files_chunks_in_turn(
             assert before.file_sha and all(w.startswith(f"w{before.file_sha[:6]}_") for w in words)
 
 
-def test_prompted_chunks_with_the_real_model_lose_nothing_at_the_starts(shared_audio: Path) -> None:
+@pytest.mark.slow
+def test_prompted_chunks_with_the_real_model_lose_nothing_at_the_starts(speech: Path, local_engine: stt.LocalEngine) -> None:
     # LJSpeech reading, 60 s chunks with 2 s overlaps: each chunk prompted with the text before
     # it. Measured (bench/bench_merge.py, mean of 3 runs): 7.7 % WER unprompted, 5.2 % prompted,
     # 6.9 % whole-file. A prompt that echoed the overlap's words made tiny.en skip the first
     # words of every chunk ("the invention of movable" -> "movable").
-    src = shared_audio / "long_en" / "ljspeech_LJ001-0001_to_0032_continuous.flac"
+    src = speech / "ljspeech_LJ001-0001_to_0032_continuous.opus"
     reference = src.with_suffix(".txt").read_text()
-    engine = stt.LocalEngine()
+    engine = local_engine
     chunks = stt.ChunkOptions(target_seconds=60, overlap_seconds=2, search_seconds=10)
     plain = asyncio.run(transcribe_audio(src, engine, chunk_options=chunks))
     prompted = asyncio.run(transcribe_audio(src, engine, chunk_options=chunks, condition_on_previous=True))

@@ -16,7 +16,8 @@ import stt_toolkit as stt
 from stt_toolkit import errors
 from stt_toolkit.engines import GROQ, OPENAI, ApiEngine, ApiOptions, TranscribeOptions
 from stt_toolkit.pipeline import transcribe_chunks
-from stt_toolkit.testing import Action, FakeWhisperServer
+from stt_toolkit.engines.limits import REAL_TIME, Timer
+from stt_toolkit.testing import Action, FakeWhisperServer, FastTimer
 
 KEY = "gsk_test_secret_key_do_not_log_0123456789"
 FAST = dict(backoff_base_seconds=0.05, backoff_max_seconds=0.2)
@@ -43,8 +44,8 @@ def plan(flac: Path, seconds: float = 12.0) -> list[stt.Chunk]:
     return stt.plan_chunks(flac, stt.ChunkOptions(target_seconds=seconds, overlap_seconds=1, search_seconds=1))
 
 
-def engine_for(server: FakeWhisperServer, **options: object) -> ApiEngine:
-    return ApiEngine(GROQ, api_key=KEY, base_url=server.url, options=ApiOptions(**{**FAST, **options}))
+def engine_for(server: FakeWhisperServer, timer: Timer = REAL_TIME, **options: object) -> ApiEngine:
+    return ApiEngine(GROQ, api_key=KEY, base_url=server.url, options=ApiOptions(**{**FAST, **options}), timer=timer)
 
 
 def run(flac: Path, engine: ApiEngine, chunk_seconds: float = 12.0, **kwargs: object) -> list[stt.ChunkResult]:
@@ -225,11 +226,12 @@ def test_missing_key_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
         ApiEngine(GROQ)
 
 
-@pytest.mark.slow
 def test_client_rpm_keeps_a_rate_limited_server_happy(noise_flac: Callable[[float], Path]) -> None:
+    # Client and server share a timer 10x faster than real time: the minute takes 6 s.
     flac = noise_flac(84)  # 7 chunks
-    with FakeWhisperServer(rpm=5) as limited:
-        engine = engine_for(limited, rpm=5, concurrency=4)
+    timer = FastTimer(10)
+    with FakeWhisperServer(rpm=5, timer=timer) as limited:
+        engine = engine_for(limited, rpm=5, concurrency=4, timer=timer)
         results = run(flac, engine)
     assert len(results) == 7
     assert [r.status for r in limited.records].count(429) == 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import os
 import random
 from pathlib import Path
 
@@ -11,7 +12,9 @@ import pytest
 import soundfile as sf
 
 import stt_toolkit as stt
+from stt_toolkit.ffmpeg import FFMPEG_ENV, bundled_ffmpeg, ffmpeg_binary
 from stt_toolkit.preprocess import build_command
+from stt_toolkit.types import SAMPLE_RATE
 from tests.conftest import MakeMedia, sine_input
 
 
@@ -91,11 +94,11 @@ def test_target_flac_is_not_reencoded(tmp_path: Path) -> None:
 
 
 def test_timestamp_jumps_are_not_taken_for_corruption(make_media: MakeMedia, tmp_path: Path,
-                                                       shared_audio: Path) -> None:
+                                                       speech: Path) -> None:
     # An Ogg/Vorbis file cut with -ss from an mp3 can carry timestamps the FLAC muxer calls
     # non-monotonic; the audio is whole and must not be refused as corrupt.
-    speech = shared_audio / "long_en" / "stitched_multispeaker_real_speech_16k.flac"
-    long_mp3 = make_media("long.mp3", "-i", str(speech), "-ar", "44100", "-c:a", "libmp3lame")
+    reading = speech / "ljspeech_LJ001-0001_to_0032_continuous.opus"
+    long_mp3 = make_media("long.mp3", "-i", str(reading), "-ar", "44100", "-c:a", "libmp3lame")
     cut = make_media("cut.ogg", "-ss", "133", "-t", "60", "-i", str(long_mp3), "-ar", "44100", "-c:a", "libvorbis")
     info = stt.preprocess(cut, tmp_path / "x.flac")
     assert info.duration == pytest.approx(60, abs=0.1) and not info.decode_warnings
@@ -280,9 +283,9 @@ def test_lenient_mode_keeps_a_damaged_decode(tmp_path: Path, make_media: MakeMed
 
 # --- real speech ------------------------------------------------------------------------
 
-def test_real_speech_of_every_shared_format(shared_audio: Path, tmp_path: Path) -> None:
-    files = sorted(p for p in shared_audio.rglob("*") if p.suffix in {".wav", ".flac", ".mp3", ".opus"})
-    assert len(files) >= 20
+def test_real_speech_of_every_format_in_the_test_data(speech: Path, tmp_path: Path) -> None:
+    files = sorted(p for p in speech.iterdir() if p.suffix in {".wav", ".flac", ".mp3", ".opus"})
+    assert len(files) >= 10 and {p.suffix for p in files} == {".flac", ".mp3", ".opus"}
     for src in files:
         info = stt.preprocess(src, tmp_path / (src.stem + ".flac"))
         assert sf.info(info.path).samplerate == 16000
@@ -290,3 +293,35 @@ def test_real_speech_of_every_shared_format(shared_audio: Path, tmp_path: Path) 
             assert info.duration == pytest.approx(sf.info(src).duration, abs=0.01), src.name
         data, _ = sf.read(info.path, dtype="float32")
         assert np.sqrt(np.mean(data ** 2)) > 0.005, f"{src.name} came out silent"
+
+
+# --- the same results with another ffmpeg build ---------------------------------------------
+
+SECOND_FFMPEG = os.environ.get(FFMPEG_ENV)
+
+
+@pytest.mark.skipif(not SECOND_FFMPEG, reason=f"no second ffmpeg chosen (CI sets {FFMPEG_ENV} to Debian's)")
+def test_another_ffmpeg_build_gives_the_same_errors_and_outputs(tmp_path: Path, make_media: MakeMedia,
+                                                               speech: Path) -> None:
+    builds = (bundled_ffmpeg(), SECOND_FFMPEG)
+    assert ffmpeg_binary() == ffmpeg_binary(SECOND_FFMPEG) != bundled_ffmpeg(), "the chosen build is the one run"
+
+    def outcome(src: Path, binary: str | None) -> tuple[str, str]:
+        try:
+            stt.preprocess(src, tmp_path / "out" / "x.flac", ffmpeg=binary)
+        except stt.SttError as exc:
+            return type(exc).__name__, str(exc)
+        return "no error", ""
+
+    for kind, (src, _) in _bad_inputs(tmp_path, make_media).items():
+        assert outcome(src, builds[0]) == outcome(src, builds[1]), kind
+    good = [speech / "jfk_inaugural_1961_excerpt.flac", speech / "mls_es_13697_11991_000000.opus",
+            speech / "common_voice_ja_24511055.mp3"]
+    for codec, name in [("libmp3lame", "a.mp3"), ("aac", "a.m4a"), ("libvorbis", "a.ogg"), ("pcm_s24le", "a.wav")]:
+        good.append(make_media(name, "-i", str(good[0]), "-ar", "44100", "-ac", "2", "-c:a", codec))
+    for src in good:
+        infos = [stt.preprocess(src, tmp_path / f"{i}.flac", ffmpeg=b) for i, b in enumerate(builds)]
+        described = {(i.source_codec, i.source_sample_rate, i.source_channels, i.decode_warnings) for i in infos}
+        assert len(described) == 1, src.name
+        assert abs(infos[0].frames - infos[1].frames) <= 0.01 * SAMPLE_RATE, src.name  # AAC priming: 100 samples
+        assert {int.from_bytes(i.path.read_bytes()[10:12], "big") for i in infos} == {4096}, src.name

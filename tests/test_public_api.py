@@ -25,5 +25,6 @@ def test_one_exception_hierarchy() -> None:
 
 def test_audio_errors_name_the_file_and_reason() -> None:
     error = errors.NoAudioStream("talk.mp4", "no audio stream", ["line one"])
-    assert str(error).startswith("talk.mp4: no audio stream")
+    assert str(error) == "talk.mp4: no audio stream"
     assert error.source == "talk.mp4" and error.details == ("line one",)
+    assert error.explain() == "talk.mp4: no audio stream\n    line one"

@@ -148,12 +148,13 @@ def test_cli_prices_each_models_seconds_at_its_own_rate(tmp_path: Path, flac_wit
     assert "billed: 24 s, estimated cost $0.0005 (whisper-large-v3-turbo: 12 s, whisper-large-v3: 12 s)" in summary
 
 
-def test_retry_with_the_real_model_never_keeps_a_worse_decode(shared_audio: Path) -> None:
+@pytest.mark.slow
+def test_retry_with_the_real_model_never_keeps_a_worse_decode(joined_speech: Path, local_engine: stt.LocalEngine) -> None:
     # Flag every segment (low_confidence below 0), so every stretch is retried with the text
     # before it as prompt; each replacement must score better than what it replaced.
-    src = shared_audio / "long_en" / "stitched_multispeaker_real_speech_16k.flac"
+    src = joined_speech
     reference = src.with_suffix(".txt").read_text()
-    engine = stt.LocalEngine()
+    engine = local_engine
     quality = QualityOptions(low_logprob=0.0)
     chunks = stt.ChunkOptions(target_seconds=60, overlap_seconds=5, search_seconds=10)
     plain = asyncio.run(transcribe_audio(src, engine, chunk_options=chunks, quality=quality, fill_gaps=False))

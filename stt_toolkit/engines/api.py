@@ -21,7 +21,7 @@ import httpx
 from .. import errors
 from ..types import ChunkAudio, ChunkResult
 from .base import Task, TranscribeOptions, Usage, can_translate
-from .limits import PauseGate, SlidingWindow, backoff_seconds, retry_after_seconds
+from .limits import REAL_TIME, PauseGate, SlidingWindow, Timer, backoff_seconds, retry_after_seconds
 from .response import parse_verbose_json
 
 log = logging.getLogger("stt_toolkit.api")
@@ -96,7 +96,7 @@ class ApiEngine:
 
     def __init__(self, provider: Provider = GROQ, *, api_key: str | None = None, base_url: str | None = None,
                  model: str | None = None, options: ApiOptions | None = None,
-                 transport: httpx.AsyncBaseTransport | None = None) -> None:
+                 transport: httpx.AsyncBaseTransport | None = None, timer: Timer = REAL_TIME) -> None:
         self.name = provider.name
         self.provider = provider
         self.options = options or ApiOptions()
@@ -112,9 +112,10 @@ class ApiEngine:
         self._client = httpx.AsyncClient(base_url=self.base_url, transport=transport, timeout=timeout,
                                          headers={"Authorization": f"Bearer {key}"})
         self._slots = asyncio.Semaphore(self.options.concurrency)
-        self._pause = PauseGate()
-        self._rpm = SlidingWindow(self.options.rpm, 60.0) if self.options.rpm else None
-        self._audio = (SlidingWindow(self.options.audio_seconds_per_hour, 3600.0)
+        self._timer = timer
+        self._pause = PauseGate(timer.now, timer.sleep)
+        self._rpm = SlidingWindow(self.options.rpm, 60.0, timer.now, timer.sleep) if self.options.rpm else None
+        self._audio = (SlidingWindow(self.options.audio_seconds_per_hour, 3600.0, timer.now, timer.sleep)
                        if self.options.audio_seconds_per_hour else None)
         self._fatal: errors.SttError | None = None
 
@@ -161,7 +162,7 @@ class ApiEngine:
                 raise failure
             self.usage.retries += 1
             log.info("chunk %s: %s; retry %d in %.1f s", audio.chunk.name, failure, attempt, delay)
-            await asyncio.sleep(delay)
+            await self._timer.sleep(delay)
 
     async def _attempt(self, audio: ChunkAudio, endpoint: str, form: dict[str, Any],
                        attempt: int) -> tuple[Any, float]:

@@ -7,11 +7,31 @@ import asyncio
 import random
 import time
 from collections import deque
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
 
 Clock = Callable[[], float]
+Sleep = Callable[[float], Awaitable[None]]
+
+
+class Timer:
+    """Time as the pacing code sees it: monotonic seconds, and an asynchronous sleep.
+
+    The real one by default; :class:`stt_toolkit.testing.FastTimer` runs faster, so a test
+    of a minute-long window takes seconds.
+    """
+
+    def now(self) -> float:
+        """Seconds on a monotonic clock."""
+        return time.monotonic()
+
+    async def sleep(self, seconds: float) -> None:
+        """Wait ``seconds`` of this timer's time."""
+        await asyncio.sleep(seconds)
+
+
+REAL_TIME = Timer()
 # A window a little longer than the server's, so that upload time cannot squeeze two
 # requests the client spaced a full window apart into one server window.
 _WINDOW_MARGIN = 1.01
@@ -20,12 +40,14 @@ _WINDOW_MARGIN = 1.01
 class SlidingWindow:
     """At most ``limit`` units (requests, or audio seconds) in any ``window`` seconds."""
 
-    def __init__(self, limit: float, window: float, clock: Clock = time.monotonic) -> None:
+    def __init__(self, limit: float, window: float, clock: Clock = time.monotonic,
+                 sleep: Sleep = asyncio.sleep) -> None:
         if limit <= 0:
             raise ValueError("a rate limit must be positive")
         self.limit = limit
         self.window = window * _WINDOW_MARGIN
         self._clock = clock
+        self._sleep = sleep
         self._spent: deque[tuple[float, float]] = deque()
         self._lock = asyncio.Lock()
 
@@ -47,15 +69,16 @@ class SlidingWindow:
         """Wait until ``amount`` fits, then record it as spent now."""
         async with self._lock:
             while (delay := self.wait_time(amount)) > 0:
-                await asyncio.sleep(delay)
+                await self._sleep(delay)
             self._spent.append((self._clock(), amount))
 
 
 class PauseGate:
     """A pause shared by every request of a client: after a 429, nobody sends until it ends."""
 
-    def __init__(self, clock: Clock = time.monotonic) -> None:
+    def __init__(self, clock: Clock = time.monotonic, sleep: Sleep = asyncio.sleep) -> None:
         self._clock = clock
+        self._sleep = sleep
         self._resume_at = 0.0
 
     def pause_for(self, seconds: float) -> None:
@@ -69,7 +92,7 @@ class PauseGate:
     async def wait(self) -> None:
         """Return once no pause is in force."""
         while (delay := self._resume_at - self._clock()) > 0:
-            await asyncio.sleep(delay)
+            await self._sleep(delay)
 
 
 def retry_after_seconds(headers: Mapping[str, str], now: datetime | None = None) -> float | None:

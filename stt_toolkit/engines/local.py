@@ -13,7 +13,9 @@ import asyncio
 import io
 import os
 import threading
+import warnings
 import weakref
+from collections import OrderedDict
 from typing import Any
 
 import numpy as np
@@ -68,14 +70,8 @@ class LocalEngine:
     def _load(self) -> Any:
         with self._load_lock:
             if self._model is None:
-                try:
-                    from faster_whisper import WhisperModel
-                except ImportError as exc:
-                    raise errors.MissingDependency(
-                        "the local engine needs faster-whisper: pip install 'stt-toolkit[local]'") from exc
                 ref, local = resolve_model(self._model_ref)
-                self._model = WhisperModel(ref, device="cpu", compute_type=self.compute_type,
-                                           cpu_threads=self.cpu_threads, local_files_only=local)
+                self._model = _shared_model(ref, local, self.compute_type, self.cpu_threads)
             return self._model
 
     def check(self, options: TranscribeOptions) -> None:
@@ -117,6 +113,37 @@ class LocalEngine:
             segments=segments, words=tuple(w for s in segments for w in s.words),
             language=info.language, duration=float(info.duration), model=self.model_for(options.task),
         )
+
+
+_LOADED: OrderedDict[tuple[str, bool, str, int], Any] = OrderedDict()
+_LOADED_LOCK = threading.Lock()
+_KEEP_LOADED = 2
+
+
+def _shared_model(ref: str, local: bool, compute_type: str, cpu_threads: int) -> Any:
+    """The faster-whisper model for these settings, loaded once per process: a program (or a
+    notebook) that calls ``transcribe`` again and again does not reload it each time. The
+    two most recently used models are kept."""
+    key = (ref, local, compute_type, cpu_threads)
+    with _LOADED_LOCK:
+        if key in _LOADED:
+            _LOADED.move_to_end(key)
+            return _LOADED[key]
+        try:
+            with warnings.catch_warnings():
+                # faster-whisper imports tqdm.auto, which warns inside Jupyter without ipywidgets
+                # about download bars that a bundled model never shows
+                warnings.filterwarnings("ignore", message="IProgress not found")
+                from faster_whisper import WhisperModel
+        except ImportError as exc:
+            raise errors.MissingDependency(
+                "the local engine needs faster-whisper: pip install 'stt-toolkit[local]'") from exc
+        model = WhisperModel(ref, device="cpu", compute_type=compute_type, cpu_threads=cpu_threads,
+                             local_files_only=local)
+        _LOADED[key] = model
+        while len(_LOADED) > _KEEP_LOADED:
+            _LOADED.popitem(last=False)
+        return model
 
 
 def _segment(raw: Any) -> Segment:

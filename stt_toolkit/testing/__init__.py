@@ -1,5 +1,7 @@
-"""Test helpers shipped with the library: a fake Whisper API server on 127.0.0.1."""
+"""Test helpers shipped with the library: a fake Whisper API server on 127.0.0.1, and a
+timer that runs faster than real time."""
 
+from .clock import FastTimer
 from .fake_api import Action, FakeWhisperServer, RequestRecord
 
-__all__ = ["Action", "FakeWhisperServer", "RequestRecord"]
+__all__ = ["Action", "FakeWhisperServer", "FastTimer", "RequestRecord"]

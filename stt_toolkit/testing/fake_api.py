@@ -29,6 +29,8 @@ from typing import Any
 
 import soundfile as sf
 
+from ..engines.limits import REAL_TIME, Timer
+
 
 @dataclass(frozen=True)
 class Action:
@@ -81,9 +83,11 @@ def parse_multipart(content_type: str, body: bytes) -> tuple[dict[str, list[str]
 class FakeWhisperServer:
     """The server; a context manager that starts it in a thread and stops it."""
 
-    def __init__(self, latency: Callable[[float], float] | None = None, rpm: int | None = None) -> None:
+    def __init__(self, latency: Callable[[float], float] | None = None, rpm: int | None = None,
+                 timer: Timer = REAL_TIME) -> None:
         self.latency = latency or (lambda audio_seconds: 0.0)
         self.rpm = rpm
+        self.timer = timer  # the rpm window and the records' times
         self.records: list[RequestRecord] = []
         self.models = ["whisper-large-v3", "whisper-large-v3-turbo"]
         self.default: Callable[[str, dict[str, list[str]], float], Action] = self._answer
@@ -131,7 +135,7 @@ class FakeWhisperServer:
         return Action(delay=self.latency(audio_seconds))
 
     def _rpm_allows(self) -> bool:
-        now = time.monotonic()
+        now = self.timer.now()
         with self._lock:
             while self._recent and self._recent[0] <= now - 60:
                 self._recent.popleft()
@@ -162,7 +166,7 @@ class FakeWhisperServer:
                     self._send(404, {"error": {"message": "not found"}})
 
             def do_POST(self) -> None:  # noqa: N802 - stdlib naming
-                started = time.monotonic()
+                started = server.timer.now()
                 body = self.rfile.read(int(self.headers.get("content-length", 0)))
                 fields, upload = parse_multipart(self.headers.get("content-type", ""), body)
                 sha = hashlib.sha256(upload[1]).hexdigest() if upload else None
@@ -177,7 +181,7 @@ class FakeWhisperServer:
                         server._in_flight -= 1
                         server.records.append(RequestRecord(
                             self.path, fields, upload[0] if upload else None, sha, seconds,
-                            self.headers.get("authorization", ""), status, started, time.monotonic()))
+                            self.headers.get("authorization", ""), status, started, server.timer.now()))
 
             def _act(self, action: Action, sha: str | None, seconds: float) -> int:
                 time.sleep(action.delay)
