@@ -24,7 +24,7 @@ import numpy as np
 import soundfile as sf
 
 from .errors import ChunkingError, ChunkTooLarge
-from .ffmpeg import ffmpeg_binary, run_ffmpeg, write_blocks
+from .ffmpeg import ffmpeg_binary, input_file, run_ffmpeg, write_blocks
 from .types import AudioInfo, Chunk, ChunkAudio
 
 #: Just under the free tier's 25 MB upload limit, leaving room for the multipart envelope.
@@ -249,8 +249,9 @@ def _encode_opus(samples: np.ndarray, sr: int) -> bytes:
     os.close(fd)
     try:
         args = [ffmpeg_binary(), "-nostdin", "-hide_banner", "-nostats", "-loglevel", "error", "-y",
-                "-f", "s16le", "-ar", str(sr), "-ac", str(samples.shape[1]), "-i", "pipe:0",
-                "-c:a", "libopus", "-b:a", _OPUS_BITRATE, "-application", "voip", "-f", "ogg", name]
+                "-protocol_whitelist", "pipe", "-f", "s16le", "-ar", str(sr), "-ac", str(samples.shape[1]),
+                "-i", "pipe:0", "-c:a", "libopus", "-b:a", _OPUS_BITRATE, "-application", "voip", "-f", "ogg",
+                input_file(name)]
         step = 1 << 16
         blocks = (samples[i:i + step].tobytes() for i in range(0, len(samples), step))
         run = run_ffmpeg(args, write_blocks(blocks))

@@ -44,6 +44,17 @@ _NAMED_LAYOUTS = {
 
 _chosen: ContextVar[str | None] = ContextVar("stt_toolkit_ffmpeg", default=None)
 
+#: The demuxers ffmpeg may use on an input file: audio and video containers only. Left out
+#: are those that open other files or the network on the content's say (playlists such as
+#: hls and dash, concat, imf, image sequences, rtp/rtsp/sdp) and text formats.
+MEDIA_DEMUXERS = ",".join((
+    "aac", "ac3", "ac4", "aiff", "amr", "amrnb", "amrwb", "apac", "ape", "asf", "au", "avi", "bonk", "caf",
+    "codec2", "dsf", "dts", "dtshd", "dv", "eac3", "flac", "flv", "gsm", "iamf", "ircam", "laf", "live_flv",
+    "loas", "matroska", "webm", "mca", "mlp", "mov", "mp4", "m4a", "3gp", "3g2", "mj2", "mp3", "mpc",
+    "mpc8", "mpeg", "mpegts", "mxf", "nistsphere", "nut", "ogg", "oma", "osq", "qcp", "qoa", "rka", "rm",
+    "shn", "sln", "sox", "tak", "truehd", "tta", "voc", "vqf", "w64", "wav", "wsaud", "wtv", "wv", "xwma",
+))
+
 
 def ffmpeg_binary(choice: str | os.PathLike[str] | None = None) -> str:
     """The path of the ffmpeg executable to run.
@@ -85,6 +96,12 @@ def using_ffmpeg(choice: str | os.PathLike[str] | None) -> Iterator[None]:
         yield
     finally:
         _chosen.reset(token)
+
+
+def input_file(path: str | os.PathLike[str]) -> str:
+    """The name to give ffmpeg for a local file, read literally whatever it is called:
+    ``concat:x``, ``http:host.mp3`` or ``ep1:intro.mp3`` are file names, not protocols."""
+    return "file:" + os.path.abspath(os.fspath(path))
 
 
 def parse_version(banner: str) -> tuple[int, int] | None:

@@ -25,7 +25,17 @@ import numpy as np
 import soundfile as sf
 
 from . import errors
-from .ffmpeg import FfmpegRun, InputReport, ffmpeg_binary, parse_log, run_ffmpeg, using_ffmpeg, write_blocks
+from .ffmpeg import (
+    MEDIA_DEMUXERS,
+    FfmpegRun,
+    InputReport,
+    ffmpeg_binary,
+    input_file,
+    parse_log,
+    run_ffmpeg,
+    using_ffmpeg,
+    write_blocks,
+)
 from .types import SAMPLE_RATE, AudioInfo
 
 if TYPE_CHECKING:
@@ -92,10 +102,13 @@ def preprocess(
 
 def build_command(binary: str, spec: Path | _RawStream, out: Path) -> list[str]:
     """Build the ffmpeg command line that converts ``spec`` into FLAC at ``out`` (pure)."""
+    # ffmpeg opens exactly the file named (the file: protocol, nothing else) with a media
+    # demuxer, or the pipe this code feeds; never what a name or the content points to.
     if isinstance(spec, Path):
-        stream = ffmpeg_python.input(str(spec))
+        stream = ffmpeg_python.input(input_file(spec), protocol_whitelist="file", format_whitelist=MEDIA_DEMUXERS)
     else:
-        stream = ffmpeg_python.input("pipe:0", f=spec.fmt, ar=spec.sample_rate, ac=spec.channels)
+        stream = ffmpeg_python.input("pipe:0", f=spec.fmt, ar=spec.sample_rate, ac=spec.channels,
+                                     protocol_whitelist="pipe")
     # asetpts renumbers timestamps from the sample count (inputs with timestamp jumps, such as
     # some cut Ogg files, otherwise upset the FLAC muxer); asetnsamples hands the encoder
     # fixed 4096-sample frames: fed one decoder packet at a time (a few hundred samples from
@@ -103,7 +116,7 @@ def build_command(binary: str, spec: Path | _RawStream, out: Path) -> list[str]:
     # frame_size sets the encoder's block size, which ffmpeg 5.1 otherwise picks from the
     # sample rate (1152 at 16 kHz) whatever the filters hand it.
     output = ffmpeg_python.output(
-        stream["a:0"], str(out), af=_FILTERS, ac=1, ar=SAMPLE_RATE, sample_fmt="s16", acodec="flac", f="flac",
+        stream["a:0"], input_file(out), af=_FILTERS, ac=1, ar=SAMPLE_RATE, sample_fmt="s16", acodec="flac", f="flac",
         frame_size=_FLAC_FRAME,
     )
     output = output.global_args("-nostdin", "-hide_banner", "-nostats", "-loglevel", "level+info")

@@ -100,7 +100,7 @@ def test_prompted_chunks_go_one_after_another_over_http(
         heard = [w for w in before.words
                  if before.chunk.start_seconds + (w.start + w.end) / 2 < chunk.chunk.start_seconds]
         assert heard, "the server's answers have a word a second"
-        said = " ".join(w.word for w in heard)
+        said = "".join(w.word for w in heard).strip()
         user, _, context = record.fields["prompt"][0].partition("Glossary: Zed. ")
         assert not user and said.endswith(context), "the user's prompt, then the end of what was said"
         assert len(said) > CONTEXT_CHARS >= len(context) > CONTEXT_CHARS - 12, "as much as fits, whole words"

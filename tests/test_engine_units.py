@@ -35,7 +35,7 @@ def test_real_world_response_shapes() -> None:
     })
     assert result.duration == 10.02 and result.language == "en" and result.request_id == "req_123"
     assert result.segments[0].end == 2.5 and result.segments[0].avg_logprob == -0.1
-    assert [w.word for w in result.words] == ["Hi", "there."]
+    assert [w.word for w in result.words] == [" Hi", " there."], "bare API words get the space the text has"
     assert result.words[1].start < result.words[0].end, "slightly backwards times are kept for the merge"
 
 

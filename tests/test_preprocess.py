@@ -5,6 +5,9 @@ from __future__ import annotations
 import io
 import os
 import random
+import socket
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -13,6 +16,7 @@ import soundfile as sf
 
 import stt_toolkit as stt
 from stt_toolkit.ffmpeg import FFMPEG_ENV, bundled_ffmpeg, ffmpeg_binary
+from stt_toolkit.files import find_media_files
 from stt_toolkit.preprocess import build_command
 from stt_toolkit.types import SAMPLE_RATE
 from tests.conftest import MakeMedia, sine_input
@@ -325,3 +329,80 @@ def test_another_ffmpeg_build_gives_the_same_errors_and_outputs(tmp_path: Path, 
         assert len(described) == 1, src.name
         assert abs(infos[0].frames - infos[1].frames) <= 0.01 * SAMPLE_RATE, src.name  # AAC priming: 100 samples
         assert {int.from_bytes(i.path.read_bytes()[10:12], "big") for i in infos} == {4096}, src.name
+
+
+# --- a name is a file name, read literally -------------------------------------------------
+
+class Listener:
+    """A TCP port on 127.0.0.1 that counts the connections made to it."""
+
+    def __init__(self) -> None:
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(8)
+        self.sock.settimeout(0.1)
+        self.port = self.sock.getsockname()[1]
+        self.connections = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._accept, daemon=True)
+        self._thread.start()
+
+    def _accept(self) -> None:
+        while not self._stop.is_set():
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                continue
+            self.connections += 1
+            conn.close()
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.sock.close()
+
+
+@pytest.fixture
+def listener() -> Iterator[Listener]:
+    port = Listener()
+    yield port
+    port.close()
+
+
+def test_names_that_look_like_urls_are_read_as_files(tmp_path: Path, make_media: MakeMedia, listener: Listener,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    tone = make_media("tone.mp3", *sine_input(440, 2.0), "-c:a", "libmp3lame")
+    monkeypatch.chdir(tmp_path)
+    for name in (f"http:127.0.0.1:{listener.port}.mp3", f"tcp:127.0.0.1:{listener.port}.mp3", "ep1:intro.mp3",
+                 f"udp:127.0.0.1:{listener.port}.mp3", "pipe:0.mp3"):
+        Path(name).write_bytes(tone.read_bytes())
+        info = stt.preprocess(name, Path(f"out:{listener.port}") / f"{name}.flac")
+        assert info.duration == pytest.approx(2.0, abs=0.06), name
+        assert info.path.exists() and info.path.parent.name == f"out:{listener.port}"
+    assert listener.connections == 0, "no name reached the network"
+
+
+def test_a_folder_named_like_a_protocol_cannot_point_outside(tmp_path: Path, make_media: MakeMedia,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    # ./concat:/<abs>/outside.mp3 is a file inside the folder; as a URL it names /<abs>/outside.mp3.
+    outside = make_media("outside.mp3", *sine_input(880, 3.0), "-c:a", "libmp3lame")
+    root = tmp_path / "root"
+    inside = root / f"concat:{outside}"
+    inside.parent.mkdir(parents=True)
+    inside.write_bytes(make_media("inside.mp3", *sine_input(440, 1.5), "-c:a", "libmp3lame").read_bytes())
+    monkeypatch.chdir(root)
+    [item] = find_media_files(["."])
+    info = stt.preprocess(item.path, tmp_path / "x.flac")
+    assert info.duration == pytest.approx(1.5, abs=0.06), "the file inside the folder was read"
+
+
+def test_content_cannot_make_ffmpeg_open_other_files(tmp_path: Path, make_media: MakeMedia) -> None:
+    # An HLS playlist or an ffconcat list names other files; ffmpeg reads neither as one.
+    target = make_media("secret.mp3", *sine_input(440, 2.0), "-c:a", "libmp3lame")
+    playlist = tmp_path / "episode.mp3"
+    playlist.write_text(f"#EXTM3U\n#EXT-X-TARGETDURATION:10\n#EXTINF:10,\nfile:{target}\n#EXT-X-ENDLIST\n")
+    listing = tmp_path / "episode.m4a"
+    listing.write_text(f"ffconcat version 1.0\nfile '{target}'\n")
+    for src in (playlist, listing):
+        with pytest.raises(stt.NotAudioError):
+            stt.preprocess(src, tmp_path / "x.flac")

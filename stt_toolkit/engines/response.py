@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import bisect
+import dataclasses
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ..languages import language_code
 from ..types import Chunk, ChunkResult, Segment, Word
+
+# How far past a word's expected place its text is looked for (punctuation, a skipped token).
+_SEARCH_AHEAD = 40
 
 
 def _number(value: Any) -> float | None:
@@ -40,13 +45,46 @@ def _segment(raw: Mapping[str, Any], index: int) -> Segment | None:
     )
 
 
+def spaced_words(words: Sequence[Word], text: str) -> tuple[Word, ...]:
+    """The words in the toolkit's one form, faster-whisper's: each carries the space that
+    comes before it in ``text`` (``" Okay,"``, ``" it's"``), none where the text has none
+    (Japanese, a word split into pieces), so joining the words gives back the text.
+    OpenAI and Groq send words bare; a word the text does not contain gets a space."""
+    out: list[Word] = []
+    pos = 0
+    for word in words:
+        bare = word.word.strip()
+        if not bare:
+            continue
+        found = text.find(bare, pos, pos + len(bare) + _SEARCH_AHEAD)
+        spaced = True
+        if found >= 0:
+            spaced = found == 0 or text[found - 1].isspace()
+            pos = found + len(bare)
+        out.append(dataclasses.replace(word, word=(" " if spaced else "") + bare))
+    return tuple(out)
+
+
+def _with_words(segments: Sequence[Segment], words: Sequence[Word]) -> tuple[Segment, ...]:
+    """Give each segment the words that fall in it (by their midpoint), for answers that list
+    words only at the top level, as OpenAI's and Groq's do."""
+    starts = [s.start for s in segments]
+    groups: list[list[Word]] = [[] for _ in segments]
+    for word in words:
+        index = bisect.bisect_right(starts, (word.start + word.end) / 2) - 1
+        groups[max(index, 0)].append(word)
+    return tuple(dataclasses.replace(s, words=tuple(g)) for s, g in zip(segments, groups))
+
+
 def parse_verbose_json(body: Mapping[str, Any], *, chunk: Chunk, task: str, model: str,
                        request_id: str | None, attempts: int) -> ChunkResult:
     """Turn a ``verbose_json`` (or plain ``json``) body into a :class:`ChunkResult`.
 
     Accepts ``duration`` as a string or a number, ``language`` as a name or a code, missing
     ``words`` or ``segments`` (a body with only ``text`` becomes one segment over the chunk),
-    and extra fields. Word times are kept as sent; the merge makes them monotonic.
+    and extra fields. Word times are kept as sent; the merge makes them monotonic. Words come
+    out in one form whatever the server's shape (:func:`spaced_words`), and inside their
+    segments even when the server lists them only at the top level.
     """
     duration = _number(body.get("duration")) or chunk.duration
     text = str(body.get("text") or "")
@@ -54,8 +92,12 @@ def parse_verbose_json(body: Mapping[str, Any], *, chunk: Chunk, task: str, mode
     if not segments and text.strip():
         segments = (Segment(id=0, start=0.0, end=duration, text=text),)
     words = tuple(w for w in map(_word, body.get("words") or ()) if w is not None)
-    if not words:
-        words = tuple(w for s in segments for w in s.words)
+    if any(s.words for s in segments):
+        segments = tuple(dataclasses.replace(s, words=spaced_words(s.words, s.text)) for s in segments)
+        words = spaced_words(words, text) if words else tuple(w for s in segments for w in s.words)
+    elif words:
+        words = spaced_words(words, text or "".join(s.text for s in segments))
+        segments = _with_words(sorted(segments, key=lambda s: s.start), words)
     groq = body.get("x_groq")
     request_id = request_id or (groq.get("id") if isinstance(groq, Mapping) else None)
     language = language_code(body.get("language")) if isinstance(body.get("language"), str) else None

@@ -2,6 +2,6 @@
 timer that runs faster than real time."""
 
 from .clock import FastTimer
-from .fake_api import Action, FakeWhisperServer, RequestRecord
+from .fake_api import Action, FakeWhisperServer, RequestRecord, Shape, in_shape
 
-__all__ = ["Action", "FakeWhisperServer", "FastTimer", "RequestRecord"]
+__all__ = ["Action", "FakeWhisperServer", "FastTimer", "RequestRecord", "Shape", "in_shape"]

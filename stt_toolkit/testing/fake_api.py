@@ -25,11 +25,14 @@ from collections import Counter, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, Literal
 
 import soundfile as sf
 
 from ..engines.limits import REAL_TIME, Timer
+
+#: How a server lays out words in verbose_json (see :func:`in_shape`).
+Shape = Literal["api", "faster-whisper"]
 
 
 @dataclass(frozen=True)
@@ -84,9 +87,10 @@ class FakeWhisperServer:
     """The server; a context manager that starts it in a thread and stops it."""
 
     def __init__(self, latency: Callable[[float], float] | None = None, rpm: int | None = None,
-                 timer: Timer = REAL_TIME) -> None:
+                 timer: Timer = REAL_TIME, shape: Shape = "api") -> None:
         self.latency = latency or (lambda audio_seconds: 0.0)
         self.rpm = rpm
+        self.shape = shape  # of the default transcripts; scripted bodies are sent as they are
         self.timer = timer  # the rpm window and the records' times
         self.records: list[RequestRecord] = []
         self.models = ["whisper-large-v3", "whisper-large-v3-turbo"]
@@ -191,7 +195,7 @@ class FakeWhisperServer:
                     return 0
                 body = action.body
                 if body is None and action.status == 200:
-                    body = server.transcript(sha or "", seconds)
+                    body = in_shape(server.transcript(sha or "", seconds), server.shape)
                 try:
                     self._send(action.status, body if body is not None else {"error": {"message": "error"}},
                                action.headers)
@@ -218,6 +222,20 @@ def _audio_seconds(data: bytes) -> float:
         return float(sf.info(io.BytesIO(data)).duration)
     except (sf.LibsndfileError, RuntimeError):
         return 0.0
+
+
+def in_shape(body: dict[str, Any], shape: Shape) -> dict[str, Any]:
+    """A verbose_json body as a server of ``shape`` sends it. ``"api"`` (OpenAI's and Groq's):
+    words bare (``"Okay,"``) and only at the top level, segments without words.
+    ``"faster-whisper"`` (servers built on it): each word with its leading space, at the top
+    level and inside its segment."""
+    words = [dict(w, word=str(w["word"]).strip()) for w in body.get("words", [])]
+    segments = [{k: v for k, v in s.items() if k != "words"} for s in body.get("segments", [])]
+    if shape == "faster-whisper":
+        words = [dict(w, word=" " + w["word"]) for w in words]
+        for segment in segments:
+            segment["words"] = [w for w in words if segment["start"] <= (w["start"] + w["end"]) / 2 < segment["end"]]
+    return {**body, "words": words, "segments": segments}
 
 
 def default_transcript(sha: str, audio_seconds: float) -> dict[str, Any]:
