@@ -13,7 +13,7 @@ from .chunking import (
 )
 from .engines import ApiEngine, ApiOptions, Engine, LocalEngine, TranscribeOptions, Usage, create_engine
 from .errors import (
-    ApiConnectionError, ApiError, ApiStatusError, ApiTimeout, AudioError, AudioFileNotFound,
+    ApiConnectionError, ApiError, ApiStatusError, ApiTimeout, AudioError, AudioFileNotFound, InvalidResponse,
     AuthenticationError, BadAudioRequest, ChunkingError, ChunkTooLarge, CorruptAudioError, EmptyAudioError,
     EmptyAudioFile, EngineError, FfmpegError, MissingDependency, ModelNotFound, NoAudioStream, NotAudioError,
     PayloadTooLarge, RateLimited, SttError, TruncatedAudioError, UnsupportedTask,
@@ -58,6 +58,7 @@ __all__ = [
     "EngineError",
     "FfmpegError",
     "FileOutcome",
+    "InvalidResponse",
     "LocalEngine",
     "MissingDependency",
     "ModelNotFound",

@@ -129,8 +129,10 @@ def _good_break(before: Word, after: Word) -> bool:
                 or after.word.strip().lower() in _BREAK_BEFORE)
 
 
-def build_cues(segments: Iterable[Segment], options: CueOptions = CueOptions()) -> list[Cue]:
-    """Group words into readable cues, then time them (see :class:`CueOptions`)."""
+def build_cues(segments: Iterable[Segment], options: CueOptions = CueOptions(),
+               audio_end: float | None = None) -> list[Cue]:
+    """Group words into readable cues, then time them (see :class:`CueOptions`); no cue ends
+    after ``audio_end`` (the audio's duration) when it is given."""
     groups: list[list[tuple[Word, Segment]]] = []
     current: list[tuple[Word, Segment]] = []
     for word, segment in cue_words(segments, options):
@@ -143,7 +145,7 @@ def build_cues(segments: Iterable[Segment], options: CueOptions = CueOptions()) 
             current = []
     if current:
         groups.append(current)
-    return _time_cues(groups, options)
+    return _time_cues(groups, options, audio_end)
 
 
 def _fits(current: list[tuple[Word, Segment]], word: Word, options: CueOptions) -> bool:
@@ -166,7 +168,8 @@ def _comfortably_full(current: list[tuple[Word, Segment]], options: CueOptions) 
     return len(join_words(words)) >= options.max_line_chars * 0.5 or words[-1].end - words[0].start >= 2.0
 
 
-def _time_cues(groups: list[list[tuple[Word, Segment]]], options: CueOptions) -> list[Cue]:
+def _time_cues(groups: list[list[tuple[Word, Segment]]], options: CueOptions,
+               audio_end: float | None = None) -> list[Cue]:
     cues: list[Cue] = []
     for index, group in enumerate(groups):
         words = tuple(w for w, _ in group)
@@ -174,6 +177,9 @@ def _time_cues(groups: list[list[tuple[Word, Segment]]], options: CueOptions) ->
         end = min(max(words[-1].end, start + options.min_duration), start + max(options.max_duration, 0.001))
         if index + 1 < len(groups):
             end = min(end, groups[index + 1][0][0].start - options.min_gap)
+        if audio_end is not None:  # the minimum display time never runs past the audio
+            end = min(end, audio_end)
+            start = min(start, end - 0.001)
         end = max(end, start + 0.001)
         flags = tuple(dict.fromkeys(f for _, s in group for f in s.flags))
         cues.append(Cue(round(start, 3), round(end, 3), break_lines(words, options) or (words,), flags))

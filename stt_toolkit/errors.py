@@ -22,6 +22,7 @@ libsndfile errors) are translated at the boundary with ``raise ... from exc``::
         └── ApiError               the HTTP API failed
             ├── ApiTimeout         no answer in time, after every retry
             ├── ApiConnectionError the connection failed or dropped, after every retry
+            ├── InvalidResponse    a 200 answer that is no transcript (HTML, cut-off JSON, {}), after every retry
             └── ApiStatusError     an error status (.status, .body, .request_id)
                 ├── AuthenticationError  401/403: the run stops at once
                 ├── ModelNotFound        404: names the models the server offers
@@ -127,6 +128,11 @@ class ApiTimeout(ApiError):
 
 class ApiConnectionError(ApiError):
     """The connection failed or dropped, after every retry."""
+
+
+class InvalidResponse(ApiError):
+    """A 200 answer that is not a transcript of the request (a proxy's HTML page, cut-off or
+    oversized JSON, ``{}``, an error object), after every retry."""
 
 
 class ApiStatusError(ApiError):

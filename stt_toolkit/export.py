@@ -38,7 +38,7 @@ def _no_arrow(text: str) -> str:
 
 def write_srt(transcript: Transcript, stream: TextIO, options: CueOptions = CueOptions()) -> None:
     """SubRip: cues numbered from 1, ``HH:MM:SS,mmm``, a blank line after each."""
-    for number, cue in enumerate(build_cues(transcript.segments, options), start=1):
+    for number, cue in enumerate(build_cues(transcript.segments, options, transcript.duration), start=1):
         stream.write(f"{number}\n{format_timestamp(cue.start)} --> {format_timestamp(cue.end)}\n"
                      f"{_no_arrow(cue.text)}\n\n")
 
@@ -52,7 +52,7 @@ def write_vtt(transcript: Transcript, stream: TextIO, options: CueOptions = CueO
     """WebVTT: a ``WEBVTT`` header, ``HH:MM:SS.mmm``, escaped text; ``NOTE`` blocks before
     cues from flagged segments; with ``highlight_words``, inline word timestamps (karaoke)."""
     stream.write("WEBVTT\n\n")
-    for cue in build_cues(transcript.segments, options):
+    for cue in build_cues(transcript.segments, options, transcript.duration):
         noted = notable_flags(cue.flags)
         if notes and noted:
             stream.write(f"NOTE quality: {', '.join(noted)}\n\n")

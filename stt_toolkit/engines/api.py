@@ -22,7 +22,7 @@ from .. import errors
 from ..types import ChunkAudio, ChunkResult
 from .base import Task, TranscribeOptions, Usage, can_translate
 from .limits import REAL_TIME, PauseGate, SlidingWindow, Timer, backoff_seconds, retry_after_seconds
-from .response import parse_verbose_json
+from .response import parse_verbose_json, transcript_body
 
 log = logging.getLogger("stt_toolkit.api")
 RETRY_STATUSES = frozenset({408, 409, 429, 498, 500, 502, 503, 504})
@@ -49,7 +49,9 @@ OPENAI = Provider("openai", "https://api.openai.com/v1", "OPENAI_BASE_URL", "OPE
 @dataclass(frozen=True)
 class ApiOptions:
     """How the HTTP client behaves. ``rpm`` and ``audio_seconds_per_hour`` pace the client
-    below the server's limits (Groq's free tier: 20 and 7,200); ``None`` sets no limit."""
+    below the server's limits (Groq's free tier: 20 and 7,200); ``None`` sets no limit.
+    Each request has an overall deadline besides the per-read timeouts (see
+    :meth:`deadline`); an answer over ``max_answer_bytes`` is refused unread."""
 
     concurrency: int = 4
     max_attempts: int = 6
@@ -61,10 +63,22 @@ class ApiOptions:
     read_timeout_per_audio_second: float = 0.2
     rpm: float | None = None
     audio_seconds_per_hour: float | None = None
+    max_answer_bytes: int = 32 * 1024 * 1024
+    min_upload_bytes_per_second: float = 64 * 1024
 
     def __post_init__(self) -> None:
         if self.concurrency < 1 or self.max_attempts < 1:
             raise ValueError("concurrency and max_attempts must be at least 1")
+
+    def read_timeout(self, audio_seconds: float) -> float:
+        """The longest wait for any one read of an answer to a chunk of ``audio_seconds``."""
+        return self.read_timeout_base + self.read_timeout_per_audio_second * audio_seconds
+
+    def deadline(self, audio_seconds: float, upload_bytes: int) -> float:
+        """The longest one request may take in all, from connecting to the last byte of the
+        answer: a server that drips its answer a byte at a time cannot hold a run."""
+        upload = upload_bytes / self.min_upload_bytes_per_second
+        return self.connect_timeout + upload + 2 * self.read_timeout(audio_seconds)
 
 
 def resolve_base_url(provider: Provider, base_url: str | None = None) -> str:
@@ -157,7 +171,11 @@ class ApiEngine:
             attempt += 1
             failure, delay = await self._attempt(audio, endpoint, form, attempt)
             if isinstance(failure, httpx.Response):
-                return self._success(failure, audio, options, model, attempt)
+                try:
+                    return self._success(failure, audio, options, model, attempt)
+                except errors.InvalidResponse as exc:
+                    self.usage.failed_requests += 1
+                    failure, delay = exc, self._backoff(attempt)
             if attempt >= self.options.max_attempts:
                 raise failure
             self.usage.retries += 1
@@ -167,26 +185,49 @@ class ApiEngine:
     async def _attempt(self, audio: ChunkAudio, endpoint: str, form: dict[str, Any],
                        attempt: int) -> tuple[Any, float]:
         """One request: returns (the 200 response, 0) or (a retryable error, its delay)."""
+        name = audio.chunk.name
         async with self._slots:
             await self._pace(audio.chunk.duration)
             self.usage.requests += 1
             try:
-                response = await self._client.post(
-                    endpoint, data=form, files={"file": (audio.filename, audio.data, audio.mime_type)},
-                    timeout=self._timeout(audio.chunk.duration))
-            except httpx.TimeoutException as exc:
+                response, whole = await asyncio.wait_for(
+                    self._post(endpoint, form, audio), self.options.deadline(audio.chunk.duration, len(audio.data)))
+            except (httpx.TimeoutException, asyncio.TimeoutError) as exc:
                 self.usage.failed_requests += 1
-                return errors.ApiTimeout(f"chunk {audio.chunk.name}: no answer in time ({type(exc).__name__})"), \
+                return errors.ApiTimeout(f"chunk {name}: no answer in time ({type(exc).__name__})"), \
                     self._backoff(attempt)
             except httpx.TransportError as exc:
                 self.usage.failed_requests += 1
                 return errors.ApiConnectionError(
-                    f"chunk {audio.chunk.name}: connection failed ({type(exc).__name__}: {self._clean(str(exc))})"), \
+                    f"chunk {name}: connection failed ({type(exc).__name__}: {self._clean(str(exc))})"), \
                     self._backoff(attempt)
-        if response.status_code == 200:
+        if response.status_code == 200 and whole:
             return response, 0.0
         self.usage.failed_requests += 1
+        if response.status_code == 200:
+            return errors.InvalidResponse(
+                f"chunk {name}: the answer is over {self.options.max_answer_bytes} bytes"), self._backoff(attempt)
         return await self._retryable_or_raise(response, audio, attempt)
+
+    async def _post(self, endpoint: str, form: dict[str, Any], audio: ChunkAudio) -> tuple[httpx.Response, bool]:
+        """Send one request and read its answer, at most ``max_answer_bytes`` of it: the
+        response, and whether it was read whole."""
+        limit = self.options.max_answer_bytes
+        files = {"file": (audio.filename, audio.data, audio.mime_type)}
+        async with self._client.stream("POST", endpoint, data=form, files=files,
+                                       timeout=self._timeout(audio.chunk.duration)) as streamed:
+            declared = streamed.headers.get("content-length", "")
+            content = bytearray()
+            whole = not (declared.isdigit() and int(declared) > limit)
+            if whole:
+                async for block in streamed.aiter_bytes():
+                    content += block
+                    if len(content) > limit:
+                        whole = False
+                        break
+            response = httpx.Response(streamed.status_code, headers=streamed.headers,
+                                      content=bytes(content) if whole else b"", request=streamed.request)
+        return response, whole
 
     async def _pace(self, audio_seconds: float) -> None:
         """Wait for any 429 pause and for room under the client-side limits."""
@@ -247,20 +288,18 @@ class ApiEngine:
 
     def _success(self, response: httpx.Response, audio: ChunkAudio, options: TranscribeOptions,
                  model: str, attempt: int) -> ChunkResult:
+        """The chunk result of a 200 answer; :class:`~errors.InvalidResponse` when it is no transcript."""
         try:
-            body = response.json()
-        except json.JSONDecodeError:
-            body = {"text": response.text}
-        if not isinstance(body, Mapping):
-            raise errors.ApiStatusError(f"chunk {audio.chunk.name}: unexpected answer", 200, self._clean(response.text[:500]))
+            body = transcript_body(response.content)
+        except errors.InvalidResponse as exc:
+            raise errors.InvalidResponse(f"chunk {audio.chunk.name}: {self._clean(str(exc))}") from None
         result = parse_verbose_json(body, chunk=audio.chunk, task=options.task, model=model,
                                     request_id=response.headers.get("x-request-id"), attempts=attempt)
         self.usage.record_success(audio.chunk.duration, result.request_id)
         return result
 
     def _timeout(self, audio_seconds: float) -> httpx.Timeout:
-        read = self.options.read_timeout_base + self.options.read_timeout_per_audio_second * audio_seconds
-        return httpx.Timeout(read, connect=self.options.connect_timeout)
+        return httpx.Timeout(self.options.read_timeout(audio_seconds), connect=self.options.connect_timeout)
 
     def _backoff(self, attempt: int) -> float:
         return backoff_seconds(attempt, self.options.backoff_base_seconds, self.options.backoff_max_seconds)

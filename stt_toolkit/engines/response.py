@@ -4,15 +4,41 @@ from __future__ import annotations
 
 import bisect
 import dataclasses
+import json
 import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from .. import errors
 from ..languages import language_code
 from ..types import Chunk, ChunkResult, Segment, Word
 
 # How far past a word's expected place its text is looked for (punctuation, a skipped token).
 _SEARCH_AHEAD = 40
+# A reported duration this much over the chunk's is taken as the server's rounding, not a lie.
+_DURATION_SLACK = 1.0
+
+
+def transcript_body(content: bytes) -> Mapping[str, Any]:
+    """The JSON object of a 200 answer, if it is a transcript: valid JSON, an object, a string
+    ``text``, lists of objects for ``segments`` and ``words``, no ``error``. Anything else (a
+    proxy's HTML page, cut-off JSON, ``{}``) raises :class:`~errors.InvalidResponse` (pure)."""
+    try:
+        body = json.loads(content)
+    except (ValueError, UnicodeDecodeError):
+        head = content[:60].decode("utf-8", "replace").strip()
+        raise errors.InvalidResponse(f"the answer is not JSON (it starts {head!r})") from None
+    if not isinstance(body, Mapping):
+        raise errors.InvalidResponse(f"the answer is a JSON {type(body).__name__}, not an object")
+    if "error" in body:
+        raise errors.InvalidResponse("the answer is an error object, not a transcript")
+    if not isinstance(body.get("text"), str):
+        raise errors.InvalidResponse("the answer has no text")
+    for name in ("segments", "words"):
+        items = body.get(name)
+        if items is not None and not (isinstance(items, list) and all(isinstance(i, Mapping) for i in items)):
+            raise errors.InvalidResponse(f"the answer's {name} is not a list of objects")
+    return body
 
 
 def _number(value: Any) -> float | None:
@@ -23,19 +49,34 @@ def _number(value: Any) -> float | None:
     return number if math.isfinite(number) else None
 
 
-def _word(raw: Mapping[str, Any]) -> Word | None:
-    start, end = _number(raw.get("start")), _number(raw.get("end"))
-    text = raw.get("word", raw.get("text"))
-    if start is None or end is None or not isinstance(text, str):
-        return None
-    return Word(text, start, end, _number(raw.get("probability")))
-
-
-def _segment(raw: Mapping[str, Any], index: int) -> Segment | None:
+def _times(raw: Mapping[str, Any], limit: float) -> tuple[float, float] | None:
+    """A word's or segment's (start, end) inside the chunk's audio: NaN or missing times drop
+    it; negative, reversed or too late times are clamped to [0, limit]."""
     start, end = _number(raw.get("start")), _number(raw.get("end"))
     if start is None or end is None:
         return None
-    words = tuple(w for w in map(_word, raw.get("words") or ()) if w is not None)
+    start = min(max(start, 0.0), limit)
+    return start, min(max(end, start), limit)
+
+
+def _word(raw: Mapping[str, Any], limit: float) -> Word | None:
+    times = _times(raw, limit)
+    text = raw.get("word", raw.get("text"))
+    if times is None or not isinstance(text, str):
+        return None
+    return Word(text, *times, _number(raw.get("probability")))
+
+
+def _words(raws: Any, limit: float) -> tuple[Word, ...]:
+    return tuple(w for raw in raws or () if isinstance(raw, Mapping) and (w := _word(raw, limit)) is not None)
+
+
+def _segment(raw: Mapping[str, Any], index: int, limit: float) -> Segment | None:
+    times = _times(raw, limit)
+    if times is None:
+        return None
+    start, end = times
+    words = _words(raw.get("words"), limit)
     return Segment(
         id=int(raw["id"]) if isinstance(raw.get("id"), int) else index,
         start=start, end=end, text=str(raw.get("text", "")),
@@ -82,16 +123,20 @@ def parse_verbose_json(body: Mapping[str, Any], *, chunk: Chunk, task: str, mode
 
     Accepts ``duration`` as a string or a number, ``language`` as a name or a code, missing
     ``words`` or ``segments`` (a body with only ``text`` becomes one segment over the chunk),
-    and extra fields. Word times are kept as sent; the merge makes them monotonic. Words come
+    and extra fields. Times are clamped to the chunk's audio (the merge makes them monotonic);
+    a time that is not a number drops its word or segment. Words come
     out in one form whatever the server's shape (:func:`spaced_words`), and inside their
     segments even when the server lists them only at the top level.
     """
-    duration = _number(body.get("duration")) or chunk.duration
+    limit = chunk.duration
+    duration = _number(body.get("duration"))
+    duration = duration if duration is not None and 0 < duration <= limit + _DURATION_SLACK else limit
     text = str(body.get("text") or "")
-    segments = tuple(s for i, raw in enumerate(body.get("segments") or ()) if (s := _segment(raw, i)))
+    segments = tuple(s for i, raw in enumerate(body.get("segments") or ())
+                     if isinstance(raw, Mapping) and (s := _segment(raw, i, limit)))
     if not segments and text.strip():
-        segments = (Segment(id=0, start=0.0, end=duration, text=text),)
-    words = tuple(w for w in map(_word, body.get("words") or ()) if w is not None)
+        segments = (Segment(id=0, start=0.0, end=min(duration, limit), text=text),)
+    words = _words(body.get("words"), limit)
     if any(s.words for s in segments):
         segments = tuple(dataclasses.replace(s, words=spaced_words(s.words, s.text)) for s in segments)
         words = spaced_words(words, text) if words else tuple(w for s in segments for w in s.words)

@@ -38,14 +38,18 @@ Shape = Literal["api", "faster-whisper"]
 @dataclass(frozen=True)
 class Action:
     """What the server does with one request: wait ``delay`` seconds, then answer ``status``
-    with ``body`` (a default transcript for 200) and ``headers``, or ``drop`` the connection
-    without an answer."""
+    with ``body`` (a default transcript for 200; ``bytes`` are sent as they are, anything else
+    as JSON) as ``content_type`` with ``headers``, or ``drop`` the connection without an
+    answer. With ``drip``, the status line and headers go out one byte every ``drip`` seconds
+    (a server that holds a client by never quite answering)."""
 
     status: int = 200
     body: Any = None
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0
     drop: bool = False
+    content_type: str = "application/json"
+    drip: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -198,18 +202,26 @@ class FakeWhisperServer:
                     body = in_shape(server.transcript(sha or "", seconds), server.shape)
                 try:
                     self._send(action.status, body if body is not None else {"error": {"message": "error"}},
-                               action.headers)
+                               action.headers, action.content_type, action.drip)
                 except (BrokenPipeError, ConnectionResetError):
                     return -1  # the client gave up (timeout) before the answer
                 return action.status
 
-            def _send(self, status: int, body: Any, headers: dict[str, str] | None = None) -> None:
+            def _send(self, status: int, body: Any, headers: dict[str, str] | None = None,
+                      content_type: str = "application/json", drip: float = 0.0) -> None:
                 data = body if isinstance(body, bytes) else json.dumps(body).encode()
+                fields = {"content-type": content_type, "content-length": str(len(data)),
+                          "x-request-id": f"req_{time.monotonic_ns():x}", **(headers or {})}
+                if drip:
+                    head = f"HTTP/1.1 {status} OK\r\n" + "".join(f"{k}: {v}\r\n" for k, v in fields.items())
+                    for byte in (head + "\r\n").encode():
+                        self.wfile.write(bytes([byte]))
+                        self.wfile.flush()
+                        time.sleep(drip)
+                    self.wfile.write(data)
+                    return
                 self.send_response(status)
-                self.send_header("content-type", "application/json")
-                self.send_header("content-length", str(len(data)))
-                self.send_header("x-request-id", f"req_{time.monotonic_ns():x}")
-                for name, value in (headers or {}).items():
+                for name, value in fields.items():
                     self.send_header(name, value)
                 self.end_headers()
                 self.wfile.write(data)
