@@ -23,6 +23,7 @@ from ..types import ChunkAudio, ChunkResult
 from .base import Task, TranscribeOptions, Usage, can_translate
 from .limits import REAL_TIME, PauseGate, SlidingWindow, Timer, backoff_seconds, retry_after_seconds
 from .response import parse_verbose_json, transcript_body
+from .secrets import clean_key, scrub, secret_forms, warn_if_plain_http
 
 log = logging.getLogger("stt_toolkit.api")
 RETRY_STATUSES = frozenset({408, 409, 429, 498, 500, 502, 503, 504})
@@ -117,11 +118,9 @@ class ApiEngine:
         self.base_url = resolve_base_url(provider, base_url)
         self._model = model
         self.usage = Usage()
-        key = api_key or os.environ.get(provider.key_env)
-        if not key:
-            raise errors.AuthenticationError(
-                f"no API key for {provider.name}: set {provider.key_env} or pass api_key", status=0)
-        self._secret = key
+        key = clean_key(api_key or os.environ.get(provider.key_env), "api_key" if api_key else provider.key_env)
+        self._secret_forms = secret_forms(key)
+        warn_if_plain_http(self.base_url)
         timeout = httpx.Timeout(self.options.read_timeout_base, connect=self.options.connect_timeout)
         self._client = httpx.AsyncClient(base_url=self.base_url, transport=transport, timeout=timeout,
                                          headers={"Authorization": f"Bearer {key}"})
@@ -305,8 +304,8 @@ class ApiEngine:
         return backoff_seconds(attempt, self.options.backoff_base_seconds, self.options.backoff_max_seconds)
 
     def _clean(self, text: str) -> str:
-        """Remove the key from any text that might echo it back."""
-        return text.replace(self._secret, "***") if self._secret else text
+        """Remove the key, in any form, from any text that might echo it back."""
+        return scrub(text, self._secret_forms)
 
 
 def _error_message(body: str) -> str:
