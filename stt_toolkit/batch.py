@@ -21,6 +21,7 @@ from .engines.base import MIN_BILLED_SECONDS
 from .export import write_outputs
 from .ffmpeg import using_ffmpeg
 from .files import InputFile
+from .manifest import OutputManifest
 from .options import PRICE_PER_HOUR, RunOptions
 from .pipeline import merge_results, transcribe_chunks
 from .preprocess import preprocess
@@ -103,8 +104,8 @@ class Reporter(Protocol):
 
 
 def output_paths(item: InputFile, out_dir: Path, formats: Sequence[str]) -> list[Path]:
-    """``<out_dir>/<relative path without extension>.<format>`` for each format."""
-    stem = out_dir / item.relative.with_suffix("")
+    """``<out_dir>/<output stem>.<format>`` for each format (see :func:`~stt_toolkit.files.name_outputs`)."""
+    stem = out_dir / item.output_stem
     return [stem.with_name(f"{stem.name}.{fmt}") for fmt in formats]
 
 
@@ -118,18 +119,33 @@ class _Run:
     """The shared state of one batch run."""
 
     def __init__(self, engine: Engine, options: RunOptions, out_dir: Path | None, formats: Sequence[str],
-                 overwrite: bool, reporter: Reporter | None) -> None:
+                 overwrite: bool, reporter: Reporter | None, inputs: Sequence[InputFile] = ()) -> None:
         self.engine, self.options, self.out_dir = engine, options, out_dir
+        self.manifest = OutputManifest(out_dir) if out_dir is not None else None
+        self.inputs = {i.path.resolve() for i in inputs}
         self.formats, self.overwrite, self.reporter = list(formats), overwrite, reporter
         # twice the request budget: the next files decode while earlier ones wait for answers
         self.file_slots = asyncio.Semaphore(max(2, 2 * options.concurrency))
         self.decode_slots = asyncio.Semaphore(2)
         self.retry_engine = options.make_retry_engine() if options.retries else None
 
+    def refusal(self, targets: Sequence[Path]) -> str | None:
+        """Why ``targets`` must not be written, before anything is sent: they would replace
+        an input of the run, or (without ``overwrite``) a file the toolkit did not write."""
+        if clash := [t for t in targets if t.resolve() in self.inputs]:
+            return f"its output {clash[0]} would replace an input; choose another output folder"
+        foreign = self.manifest.foreign(targets) if self.manifest and not self.overwrite else []
+        if foreign:
+            return (f"{foreign[0]} exists and was not written by stt-toolkit (or was changed since); "
+                    "pass --overwrite to replace it")
+        return None
+
     async def one(self, item: InputFile) -> FileOutcome:
         targets = output_paths(item, self.out_dir, self.formats) if self.out_dir else []
         if targets and not self.overwrite and all(t.exists() for t in targets):
             return FileOutcome(item, "skipped", outputs=tuple(targets))
+        if targets and (refused := self.refusal(targets)):
+            return FileOutcome(item, "failed", error=refused)
         async with self.file_slots:
             try:
                 transcript = await self._transcribe(item)
@@ -148,6 +164,8 @@ class _Run:
                                     self.options.highlight_words)
         except OSError as exc:
             return FileOutcome(item, "failed", error=f"cannot write {exc.filename}: {exc.strerror}")
+        if self.manifest is not None:
+            self.manifest.record(outputs)
         cache_for(item, self.out_dir).clear()
         try:
             (self.out_dir / CACHE_FOLDER).rmdir()
@@ -192,7 +210,7 @@ async def aprocess_files(files: Sequence[InputFile], out_dir: Path | None, forma
     """
     own_engine = engine is None
     engine = engine or options.make_engine()
-    run = _Run(engine, options, Path(out_dir) if out_dir is not None else None, formats, overwrite, reporter)
+    run = _Run(engine, options, Path(out_dir) if out_dir is not None else None, formats, overwrite, reporter, files)
     with using_ffmpeg(options.ffmpeg):  # the tasks copy the choice of binary with their context
         tasks = {asyncio.ensure_future(run.one(item)): item for item in files}
     pending = set(tasks)

@@ -20,7 +20,7 @@ from .ffmpeg import FFMPEG_ENV, using_ffmpeg
 from .chunking import DEFAULT_MAX_BYTES
 from .errors import SttError
 from .export import FORMATS
-from .files import InputFile, find_media_files
+from .files import InputFile, check_out_dir, find_media_files, name_outputs
 from .options import PRICE_PER_HOUR, RunOptions
 from .prepare_cmd import add_prepare_parser, run_prepare
 from .progress import BarReporter, LineReporter, QuietReporter
@@ -129,12 +129,21 @@ def _inputs(args: argparse.Namespace) -> tuple[list[InputFile], list[str]]:
             files += find_media_files([raw], args.include, args.exclude)
         except SttError as exc:
             missing.append(str(exc))
-    return files, missing
+    return name_outputs(files), missing
+
+
+def _print_renamed(files: Sequence[InputFile]) -> None:
+    """Say which inputs' outputs are not named the plain way, because names clashed."""
+    for item in files:
+        if item.output_stem != item.relative.with_suffix(""):
+            print(f"note: {item.path} shares its name with another input: its outputs are "
+                  f"{item.output_stem}.*", file=sys.stderr)
 
 
 def _transcribe(args: argparse.Namespace) -> int:
     options = run_options(args)
     options.validate()
+    check_out_dir(args.out_dir)
     formats = [f.strip() for f in args.formats.split(",") if f.strip()]
     if not formats or set(formats) - set(FORMATS):
         raise ValueError(f"--formats takes a comma-separated list of {', '.join(FORMATS)}")
@@ -142,6 +151,7 @@ def _transcribe(args: argparse.Namespace) -> int:
     if not files and not missing:
         print(f"stt-toolkit: no audio or video files in {', '.join(args.inputs)}", file=sys.stderr)
         return 1
+    _print_renamed(files)
     if args.dry_run:
         with using_ffmpeg(options.ffmpeg):
             return _dry_run(files, missing, options)

@@ -14,7 +14,8 @@ from typing import Any
 from .chunking import DEFAULT_MAX_BYTES, ChunkOptions, export_chunks, plan_chunks
 from .errors import AudioError, SttError
 from .ffmpeg import FFMPEG_ENV, using_ffmpeg
-from .files import InputFile, find_media_files, write_atomic
+from .files import InputFile, check_out_dir, find_media_files, name_outputs, write_atomic
+from .manifest import OutputManifest
 from .preprocess import preprocess
 from .types import AudioInfo, Chunk
 
@@ -39,6 +40,7 @@ def add_prepare_parser(commands: Any) -> None:
                          help="refuse damaged files (--no-strict keeps what decodes)")
     prepare.add_argument("--ffmpeg", default=None, metavar="PATH",
                          help=f"run this ffmpeg (5.1 or newer) instead of the bundled one (also {FFMPEG_ENV})")
+    prepare.add_argument("--overwrite", action="store_true", help="replace files the toolkit did not write")
     prepare.add_argument("-q", "--quiet", action="store_true", help="print only errors")
 
 
@@ -46,6 +48,7 @@ def run_prepare(args: argparse.Namespace) -> int:
     """Prepare every input; 0 when all succeeded, 1 when any failed."""
     options = ChunkOptions(args.chunk_seconds, args.overlap_seconds, args.search_seconds, args.max_bytes,
                            args.codec)
+    check_out_dir(args.out_dir)
     with using_ffmpeg(args.ffmpeg):
         failures, done = _prepare_all(args, options)
     log.info("%d file(s) prepared, %d failed", done, len(failures))
@@ -56,32 +59,44 @@ def run_prepare(args: argparse.Namespace) -> int:
 
 def _prepare_all(args: argparse.Namespace, options: ChunkOptions) -> tuple[list[str], int]:
     failures: list[str] = []
-    done = 0
+    files: list[InputFile] = []
     for raw in args.inputs:
         try:
-            files = find_media_files([raw])
+            files += find_media_files([raw])
         except SttError as exc:
             failures.append(str(exc))
             log.error("FAILED %s", exc)
-            continue
-        for item in files:
-            try:
-                _prepare_one(item, args.out_dir, options, args.export_chunks, args.strict)
-                done += 1
-            except SttError as exc:
-                failures.append(str(exc))
-                log.error("FAILED %s", exc.explain() if isinstance(exc, AudioError) else exc)
+    files = name_outputs(files)
+    inputs = {i.path.resolve() for i in files}
+    manifest = OutputManifest(args.out_dir)
+    done = 0
+    for item in files:
+        stem = args.out_dir / item.output_stem
+        targets = [stem.with_name(f"{stem.name}.flac"), stem.with_name(f"{stem.name}.chunks.json")]
+        try:
+            if any(t.resolve() in inputs for t in targets):
+                raise AudioError(str(item.path), f"its output {targets[0]} would replace an input; choose "
+                                 "another output folder")
+            if not args.overwrite and (foreign := manifest.foreign(targets)):
+                raise AudioError(str(item.path), f"{foreign[0]} exists and was not written by stt-toolkit; "
+                                 "pass --overwrite to replace it")
+            _prepare_one(item, targets, options, args.export_chunks, args.strict)
+            manifest.record(targets)
+            done += 1
+        except SttError as exc:
+            failures.append(str(exc))
+            log.error("FAILED %s", exc.explain() if isinstance(exc, AudioError) else exc)
     return failures, done
 
 
-def _prepare_one(item: InputFile, out_dir: Path, options: ChunkOptions, export: bool, strict: bool) -> None:
-    stem = out_dir / item.relative.with_suffix("")
-    info = preprocess(item.path, stem.with_suffix(".flac"), strict=strict)
+def _prepare_one(item: InputFile, targets: list[Path], options: ChunkOptions, export: bool, strict: bool) -> None:
+    flac, plan = targets
+    info = preprocess(item.path, flac, strict=strict)
     chunks = plan_chunks(info, options)
-    write_atomic(stem.with_suffix(".chunks.json"), plan_json(info, chunks, options))
+    write_atomic(plan, plan_json(info, chunks, options))
     if export:
         for audio in export_chunks(info, chunks, options):
-            write_atomic(stem.parent / f"{stem.name}.chunks" / audio.filename, audio.data)
+            write_atomic(flac.with_name(flac.name.removesuffix(".flac") + ".chunks") / audio.filename, audio.data)
     source = f"{info.source_codec or '?'} {info.source_sample_rate or '?'} Hz {info.source_channels or '?'} ch"
     log.info("ok  %s  %.1f s  (%s)  -> %d chunk(s)", item.relative, info.duration, source, len(chunks))
 

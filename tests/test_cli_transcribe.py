@@ -143,7 +143,9 @@ def test_an_empty_folder_and_an_unwritable_output_are_clear_errors(tmp_path: Pat
     assert empty.returncode == 1 and "no audio or video files" in empty.stderr
     clip = make_media("a.wav", *sine_input(440, 1.0))
     (tmp_path / "taken").write_text("a file where the output folder should go")
-    blocked = cli("transcribe", str(clip), "-o", str(tmp_path / "taken"), "--engine", "local", cwd=tmp_path)
+    taken = cli("transcribe", str(clip), "-o", str(tmp_path / "taken"), "--engine", "local", cwd=tmp_path)
+    assert taken.returncode == 2 and "that is a file; -o takes a folder" in taken.stderr
+    blocked = cli("transcribe", str(clip), "-o", str(tmp_path / "taken" / "inside"), "--engine", "local", cwd=tmp_path)
     assert blocked.returncode == 1 and "Traceback" not in blocked.stderr
     assert "a.wav" in blocked.stderr
 

@@ -25,6 +25,7 @@ from .. import errors
 from ..types import SAMPLE_RATE, ChunkAudio, ChunkResult, Segment, Word
 from .base import Task, TranscribeOptions, Usage
 from .models import BUNDLED, resolve_model
+from .response import clamp_times
 
 _FALLBACK_TEMPERATURES = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)
 
@@ -107,7 +108,7 @@ class LocalEngine:
             samples, task=options.task, language=options.language, initial_prompt=options.prompt,
             temperature=temperature, word_timestamps=options.word_timestamps, beam_size=self.beam_size,
             vad_filter=False)
-        segments = tuple(_segment(s) for s in segments_iter)
+        segments = tuple(_segment(s, audio.chunk.duration) for s in segments_iter)
         return ChunkResult(
             chunk=audio.chunk, task=options.task, text="".join(s.text for s in segments),
             segments=segments, words=tuple(w for s in segments for w in s.words),
@@ -146,9 +147,11 @@ def _shared_model(ref: str, local: bool, compute_type: str, cpu_threads: int) ->
         return model
 
 
-def _segment(raw: Any) -> Segment:
-    words = tuple(Word(w.word, float(w.start), float(w.end), float(w.probability)) for w in (raw.words or ()))
-    return Segment(id=int(raw.id), start=float(raw.start), end=float(raw.end), text=raw.text,
+def _segment(raw: Any, limit: float) -> Segment:
+    words = tuple(Word(w.word, *clamp_times(float(w.start), float(w.end), limit), float(w.probability))
+                  for w in (raw.words or ()))
+    start, end = clamp_times(float(raw.start), float(raw.end), limit)
+    return Segment(id=int(raw.id), start=start, end=end, text=raw.text,
                    avg_logprob=float(raw.avg_logprob), no_speech_prob=float(raw.no_speech_prob),
                    compression_ratio=float(raw.compression_ratio), temperature=float(raw.temperature),
                    words=words)

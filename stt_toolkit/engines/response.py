@@ -49,14 +49,19 @@ def _number(value: Any) -> float | None:
     return number if math.isfinite(number) else None
 
 
+def clamp_times(start: float, end: float, limit: float) -> tuple[float, float]:
+    """(start, end) inside a chunk of ``limit`` seconds: negative, reversed or too late times
+    are moved to the nearest possible ones (every engine's times go through this)."""
+    start = min(max(start, 0.0), limit)
+    return start, min(max(end, start), limit)
+
+
 def _times(raw: Mapping[str, Any], limit: float) -> tuple[float, float] | None:
-    """A word's or segment's (start, end) inside the chunk's audio: NaN or missing times drop
-    it; negative, reversed or too late times are clamped to [0, limit]."""
+    """A word's or segment's (start, end), clamped; None when a time is missing or NaN."""
     start, end = _number(raw.get("start")), _number(raw.get("end"))
     if start is None or end is None:
         return None
-    start = min(max(start, 0.0), limit)
-    return start, min(max(end, start), limit)
+    return clamp_times(start, end, limit)
 
 
 def _word(raw: Mapping[str, Any], limit: float) -> Word | None:
