@@ -25,7 +25,6 @@ from .manifest import OutputManifest
 from .options import PRICE_PER_HOUR, RunOptions
 from .pipeline import merge_results, transcribe_chunks
 from .preprocess import preprocess
-from .quality import notable_flags
 from .transcript import Transcript
 
 #: Errors after which no other file can succeed either: the run stops.
@@ -85,9 +84,13 @@ class BatchSummary:
 
     @property
     def flagged_segments(self) -> int:
-        """Segments with any quality flag other than ``timing`` and ``boundary``."""
-        return sum(1 for o in self.outcomes if o.transcript for s in o.transcript.segments
-                   if notable_flags(s.flags))
+        """Segments whose flags doubt the recognition (``QualitySummary.flagged_segments``)."""
+        return sum(o.transcript.quality.flagged_segments for o in self.outcomes if o.transcript)
+
+    @property
+    def unheard_speech(self) -> list[tuple[InputFile, float, float]]:
+        """Every stretch of speech-like audio left without words, with its file."""
+        return [(o.input, a, b) for o in self.outcomes if o.transcript for a, b in o.transcript.quality.unheard_speech]
 
 
 class Reporter(Protocol):

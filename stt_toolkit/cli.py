@@ -180,8 +180,11 @@ def _print_summary(summary: BatchSummary, missing: list[str]) -> None:
     models = summary.billed_by_model
     priced = summary.model if len(models) <= 1 else ", ".join(f"{m}: {s:.0f} s" for m, s in models.items())
     cost = f", estimated cost ${summary.cost:.4f} ({priced})" if summary.billed_seconds else ""
+    for item, start, end in summary.unheard_speech:
+        print(f"  no words: {item.path} {start:.1f}-{end:.1f} s is as loud as the speech but has no words", file=out)
     print(f"audio: {summary.audio_seconds / 3600:.2f} h; billed: {summary.billed_seconds:.0f} s{cost}; "
-          f"flagged segments: {summary.flagged_segments}", file=out)
+          f"flagged segments: {summary.flagged_segments}; speech with no words: "
+          f"{len(summary.unheard_speech)} stretch(es)", file=out)
 
 
 def _dry_run(files: list[InputFile], missing: list[str], options: RunOptions) -> int:

@@ -52,12 +52,22 @@ def write_vtt(transcript: Transcript, stream: TextIO, options: CueOptions = CueO
     """WebVTT: a ``WEBVTT`` header, ``HH:MM:SS.mmm``, escaped text; ``NOTE`` blocks before
     cues from flagged segments; with ``highlight_words``, inline word timestamps (karaoke)."""
     stream.write("WEBVTT\n\n")
+    unheard = list(transcript.quality.unheard_speech) if notes else []
     for cue in build_cues(transcript.segments, options, transcript.duration):
+        while unheard and unheard[0][0] <= cue.start:
+            _note_unheard(stream, *unheard.pop(0))
         noted = notable_flags(cue.flags)
         if notes and noted:
             stream.write(f"NOTE quality: {', '.join(noted)}\n\n")
         text = _karaoke(cue) if highlight_words else _vtt_escape(cue.text)
         stream.write(f"{format_timestamp(cue.start, '.')} --> {format_timestamp(cue.end, '.')}\n{text}\n\n")
+    for stretch in unheard:
+        _note_unheard(stream, *stretch)
+
+
+def _note_unheard(stream: TextIO, start: float, end: float) -> None:
+    stream.write(f"NOTE no words: {format_timestamp(start, '.')} to {format_timestamp(end, '.')} is as loud "
+                 "as the speech but has no words\n\n")
 
 
 def _karaoke(cue: Cue) -> str:

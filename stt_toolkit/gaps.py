@@ -132,6 +132,18 @@ async def fill_gaps(transcript: Transcript, flac: str | Path, engine: Engine, op
                                quality=summarize(segments, transcript.duration))
 
 
+async def mark_unheard(transcript: Transcript, flac: str | Path,
+                       gap_options: GapOptions = GapOptions()) -> Transcript:
+    """The transcript with every stretch that sounds like speech but has no words (by the
+    rule that decides gap filling, :func:`find_speech_gaps`) noted in ``quality``: whatever
+    the engine, speech is never lost without a word to the user."""
+    profile = await asyncio.to_thread(measure_energy, flac)
+    unheard = find_speech_gaps(transcript.words, profile, transcript.duration, gap_options)
+    quality = dataclasses.replace(transcript.quality,
+                                  unheard_speech=tuple((round(a, 3), round(b, 3)) for a, b in unheard))
+    return dataclasses.replace(transcript, quality=quality)
+
+
 async def _redo_stretched(transcript: Transcript, flac: str | Path, engine: Engine, options: TranscribeOptions,
                           profile: EnergyProfile, gap_options: GapOptions, first_number: int,
                           ) -> tuple[list[tuple[RetrySpan, list[Segment]]], list[tuple[float, float]]]:

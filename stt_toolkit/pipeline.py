@@ -26,6 +26,7 @@ from .context import previous_text, with_context
 from .engines.base import MIN_BILLED_SECONDS, Engine, TranscribeOptions
 from .errors import ChunkTooLarge, PayloadTooLarge
 from .gaps import fill_gaps as fill_speech_gaps
+from .gaps import mark_unheard
 from .merge import merge
 from .preprocess import AudioInput, preprocess
 from .quality import QualityOptions
@@ -156,4 +157,4 @@ async def merge_results(results: Sequence[ChunkResult], info: AudioInfo, engine:
         transcript = await fill_speech_gaps(transcript, info.path, engine, options, quality)
     if retry is not None:
         transcript = await retry_flagged(transcript, info.path, retry, options, quality)
-    return transcript
+    return await mark_unheard(transcript, info.path)

@@ -8,7 +8,6 @@ from typing import TextIO
 
 from .batch import FileOutcome
 from .files import InputFile
-from .quality import notable_flags
 
 
 class LineReporter:
@@ -74,9 +73,9 @@ def describe(outcome: FileOutcome) -> str:
     """A one-line account of a file's outcome."""
     if outcome.status == "done" and outcome.transcript is not None:
         t = outcome.transcript
-        flagged = sum(1 for s in t.segments if notable_flags(s.flags))
+        unheard = "".join(f"; NO WORDS for speech at {a:.1f}-{b:.1f} s" for a, b in t.quality.unheard_speech)
         return (f"done     {outcome.input.relative} ({t.duration / 60:.1f} min, {len(t.chunks)} chunk(s), "
-                f"{flagged} flagged segment(s))")
+                f"{t.quality.flagged_segments} flagged segment(s){unheard})")
     if outcome.status == "skipped":
         return f"skipped  {outcome.input.relative} (outputs exist; --overwrite to redo)"
     return f"FAILED   {outcome.input.relative}: {outcome.error}"

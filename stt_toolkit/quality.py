@@ -87,7 +87,7 @@ def summarize(segments: Sequence[Segment], duration: float) -> QualitySummary:
     return QualitySummary(
         flagged_share={k: round(min(1.0, v), 6) for k, v in share.items() if v > 0},
         any_flag_share=round(min(1.0, sum(s.end - s.start for s in flagged) / duration), 6),
-        flagged_segments=len(flagged),
+        flagged_segments=sum(1 for s in segments if notable_flags(s.flags)),
     )
 
 

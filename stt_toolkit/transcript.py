@@ -59,12 +59,15 @@ class Accounting:
 
 @dataclass(frozen=True)
 class QualitySummary:
-    """Share of the audio's duration covered by segments with each flag (0 to 1), and the
-    share covered by any flag."""
+    """Share of the audio's duration covered by segments with each flag (0 to 1), the share
+    covered by any flag, the segments whose flags doubt the recognition itself (all but
+    ``timing`` and ``boundary``), and ``unheard_speech``: the (start, end) seconds of every
+    stretch that sounds like speech but has no words in the transcript."""
 
     flagged_share: dict[str, float] = field(default_factory=dict)
     any_flag_share: float = 0.0
     flagged_segments: int = 0
+    unheard_speech: tuple[tuple[float, float], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -140,7 +143,8 @@ class Transcript:
             chunks=tuple(ChunkRecord(**c) for c in data.get("chunks", ())),
             usage=Accounting(**(data.get("usage") or {})),
             quality=QualitySummary(dict(quality.get("flagged_share", {})), float(quality.get("any_flag_share", 0.0)),
-                                   int(quality.get("flagged_segments", 0))),
+                                   int(quality.get("flagged_segments", 0)),
+                                   tuple((float(a), float(b)) for a, b in quality.get("unheard_speech", ()))),
         )
 
     @classmethod
