@@ -15,8 +15,8 @@ from .engines import ApiEngine, ApiOptions, Engine, LocalEngine, TranscribeOptio
 from .errors import (
     ApiConnectionError, ApiError, ApiStatusError, ApiTimeout, AudioError, AudioFileNotFound, InvalidResponse,
     AuthenticationError, BadAudioRequest, ChunkingError, ChunkTooLarge, CorruptAudioError, EmptyAudioError,
-    EmptyAudioFile, EngineError, FfmpegError, MissingDependency, ModelNotFound, NoAudioStream, NotAudioError,
-    PayloadTooLarge, RateLimited, SttError, TruncatedAudioError, UnsupportedTask,
+    EmptyAudioFile, EngineError, FfmpegError, MissingDependency, ModelNotFound, NoAudioStream, NotAudioError, OutputBusy,
+    PayloadTooLarge, RateLimited, SttError, TruncatedAudioError, UnreadableAudioFile, UnsupportedTask, UsageError,
 )
 from .batch import BatchSummary, FileOutcome
 from .facade import atranscribe, atranscribe_many, atranslate, transcribe, transcribe_many, translate
@@ -64,6 +64,7 @@ __all__ = [
     "ModelNotFound",
     "NoAudioStream",
     "NotAudioError",
+    "OutputBusy",
     "PayloadTooLarge",
     "QualityOptions",
     "RateLimited",
@@ -73,8 +74,10 @@ __all__ = [
     "TranscribeOptions",
     "Transcript",
     "TruncatedAudioError",
+    "UnreadableAudioFile",
     "UnsupportedTask",
     "Usage",
+    "UsageError",
     "Word",
     "__version__",
     "atranscribe",

@@ -5,6 +5,7 @@ outputs mirroring the input tree, resume after a crash, one bad file never stopp
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import logging
 import tempfile
@@ -22,6 +23,7 @@ from .export import write_outputs
 from .ffmpeg import using_ffmpeg
 from .files import InputFile
 from .manifest import OutputManifest
+from .runlock import output_lock, sweep_stale_temp, temp_prefix
 from .options import PRICE_PER_HOUR, RunOptions
 from .pipeline import merge_results, transcribe_chunks
 from .preprocess import preprocess
@@ -106,6 +108,12 @@ class Reporter(Protocol):
         """A file is done, skipped or failed."""
 
 
+def _cannot_write(exc: OSError, where: Path) -> str:
+    """A failed write in words: the file if the error names one, else the folder written to
+    (a full disk's error names none)."""
+    return f"cannot write {exc.filename or where}: {exc.strerror or exc}"
+
+
 def output_paths(item: InputFile, out_dir: Path, formats: Sequence[str]) -> list[Path]:
     """``<out_dir>/<output stem>.<format>`` for each format (see :func:`~stt_toolkit.files.name_outputs`)."""
     stem = out_dir / item.output_stem
@@ -157,8 +165,9 @@ class _Run:
             except errors.SttError as exc:
                 reason = exc.reason if isinstance(exc, errors.AudioError) else str(exc).splitlines()[0]
                 return FileOutcome(item, "failed", error=reason)
-            except OSError as exc:  # the output folder (and its resume cache) cannot be written
-                return FileOutcome(item, "failed", error=f"cannot write {exc.filename}: {exc.strerror}")
+            except OSError as exc:  # the output folder (its resume cache) or the temporary folder
+                where = self.out_dir or Path(tempfile.gettempdir())
+                return FileOutcome(item, "failed", error=_cannot_write(exc, where))
         if not targets or self.out_dir is None:
             return FileOutcome(item, "done", transcript)
         stem = targets[0].with_suffix("")
@@ -166,7 +175,7 @@ class _Run:
             outputs = write_outputs(transcript, stem.parent, stem.name, self.formats, self.options.cue_options(),
                                     self.options.highlight_words)
         except OSError as exc:
-            return FileOutcome(item, "failed", error=f"cannot write {exc.filename}: {exc.strerror}")
+            return FileOutcome(item, "failed", error=_cannot_write(exc, stem.parent))
         if self.manifest is not None:
             self.manifest.record(outputs)
         cache_for(item, self.out_dir).clear()
@@ -178,9 +187,11 @@ class _Run:
 
     async def _transcribe(self, item: InputFile) -> Transcript:
         options = self.options
-        with tempfile.TemporaryDirectory(prefix="stt-") as tmp:
+        with tempfile.TemporaryDirectory(prefix=temp_prefix()) as tmp:
             async with self.decode_slots:
                 info = await asyncio.to_thread(preprocess, item.path, Path(tmp) / "audio.flac", strict=options.strict)
+            for warning in info.decode_warnings[-1:]:  # --no-strict: say what was damaged, once
+                log.warning("%s: damaged, kept what decodes (%s)", item.path, warning)
             chunks = await asyncio.to_thread(plan_chunks, info, options.chunk_options())
             if self.reporter:
                 self.reporter.file_started(item, info.duration)
@@ -211,6 +222,14 @@ async def aprocess_files(files: Sequence[InputFile], out_dir: Path | None, forma
     A fatal error (bad key, unknown model, impossible task, missing dependency) stops the
     run: every unfinished file is yielded as failed with that reason.
     """
+    sweep_stale_temp()
+    with output_lock(Path(out_dir)) if out_dir is not None else contextlib.nullcontext():
+        async for outcome in _process(files, out_dir, formats, options, overwrite, reporter, engine):
+            yield outcome
+
+
+async def _process(files: Sequence[InputFile], out_dir: Path | None, formats: Sequence[str], options: RunOptions,
+                   overwrite: bool, reporter: Reporter | None, engine: Engine | None) -> AsyncIterator[FileOutcome]:
     own_engine = engine is None
     engine = engine or options.make_engine()
     run = _Run(engine, options, Path(out_dir) if out_dir is not None else None, formats, overwrite, reporter, files)
@@ -286,7 +305,7 @@ class PlannedFile:
 def plan_file(item: InputFile, options: RunOptions) -> PlannedFile:
     """Decode and plan one file without sending anything (for ``--dry-run``)."""
     try:
-        with tempfile.TemporaryDirectory(prefix="stt-") as tmp:
+        with tempfile.TemporaryDirectory(prefix=temp_prefix()) as tmp:
             info = preprocess(item.path, Path(tmp) / "audio.flac", strict=options.strict)
             chunks = plan_chunks(info, options.chunk_options())
     except errors.SttError as exc:

@@ -10,17 +10,21 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
+import signal
 import sys
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 
 from . import __version__
 from .batch import BatchSummary, plan_file, process_files
-from .ffmpeg import FFMPEG_ENV, using_ffmpeg
 from .chunking import DEFAULT_MAX_BYTES
-from .errors import SttError
+from .errors import SttError, UsageError
 from .export import FORMATS
+from .ffmpeg import FFMPEG_ENV, stop_all, using_ffmpeg
 from .files import InputFile, check_out_dir, find_media_files, name_outputs
+from .flags import usage
 from .options import PRICE_PER_HOUR, RunOptions
 from .prepare_cmd import add_prepare_parser, run_prepare
 from .progress import BarReporter, LineReporter, QuietReporter
@@ -37,7 +41,8 @@ def build_parser() -> argparse.ArgumentParser:
                               description="Transcribe each input into OUT_DIR/<relative path>.<format>.")
     run.add_argument("inputs", nargs="+", metavar="INPUT", help="files or folders (searched recursively)")
     run.add_argument("-o", "--out-dir", type=Path, default=Path("transcripts"), help="default: ./transcripts")
-    run.add_argument("-f", "--formats", default="srt,vtt,json,txt", help="comma-separated: srt,vtt,json,txt")
+    run.add_argument("-f", "--formats", action="append", default=None,
+                     help="comma-separated, or -f again: srt,vtt,json,txt (default: all four)")
     run.add_argument("--include", action="append", default=[], metavar="GLOB", help="only files matching")
     run.add_argument("--exclude", action="append", default=[], metavar="GLOB", help="skip files matching")
     run.add_argument("--overwrite", action="store_true", help="redo files whose outputs exist")
@@ -93,9 +98,31 @@ def run_options(args: argparse.Namespace) -> RunOptions:
     return RunOptions.from_kwargs(**{k: v for k, v in vars(args).items() if k in names})
 
 
+_COMMANDS = ("transcribe", "prepare", "models")
+
+
+def _stop_children_on_signals() -> None:
+    """Ctrl-C and SIGTERM stop the run at once: ffmpeg is killed (not waited for) and the
+    run unwinds as for Ctrl-C, so temporary files are removed and finished work is kept."""
+    def stop(signum: int, frame: object) -> None:
+        stop_all()
+        raise KeyboardInterrupt
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, stop)
+        signal.signal(signal.SIGTERM, stop)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the CLI; returns the exit code."""
-    args = build_parser().parse_args(argv)
+    """Run the CLI; returns the exit code. ``stt-toolkit talk.mp3`` means ``stt-toolkit
+    transcribe talk.mp3``."""
+    words = list(sys.argv[1:] if argv is None else argv)
+    first = words[0] if words else ""
+    if first not in _COMMANDS and not first.startswith("-") and (Path(first).exists() or Path(first).suffix):
+        words.insert(0, "transcribe")  # a file or folder, not a mistyped command
+    args = build_parser().parse_args(words)
+    if argv is None:  # a real command line (not a caller's own process): take over the signals
+        _stop_children_on_signals()
     logging.basicConfig(level=logging.WARNING if getattr(args, "quiet", False) else logging.INFO,
                         format="%(message)s")
     for noisy in ("httpx", "faster_whisper"):
@@ -110,7 +137,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("stt-toolkit: interrupted; finished chunks and files are kept, run again to resume",
               file=sys.stderr)
         return 130
-    except (ValueError, TypeError) as exc:
+    except UsageError as exc:
         print(f"stt-toolkit: error: {exc}", file=sys.stderr)
         return 2
     except SttError as exc:
@@ -119,6 +146,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except OSError as exc:  # for example an output folder that cannot be written
         print(f"stt-toolkit: {exc.filename or ''}: {exc.strerror or exc}", file=sys.stderr)
         return 1
+    except Exception as exc:  # noqa: BLE001 - a bug: say so, apart from the user's own mistakes
+        if os.environ.get("STT_TOOLKIT_DEBUG"):
+            raise
+        print(f"stt-toolkit: internal error: {exc!r}; please report it (STT_TOOLKIT_DEBUG=1 shows where)",
+              file=sys.stderr)
+        return 3
 
 
 def _inputs(args: argparse.Namespace) -> tuple[list[InputFile], list[str]]:
@@ -140,13 +173,21 @@ def _print_renamed(files: Sequence[InputFile]) -> None:
                   f"{item.output_stem}.*", file=sys.stderr)
 
 
-def _transcribe(args: argparse.Namespace) -> int:
+def _run_options(args: argparse.Namespace) -> tuple[RunOptions, list[str]]:
     options = run_options(args)
     options.validate()
     check_out_dir(args.out_dir)
-    formats = [f.strip() for f in args.formats.split(",") if f.strip()]
+    formats = [f.strip().lower() for raw in args.formats or [",".join(FORMATS)] for f in raw.split(",") if f.strip()]
     if not formats or set(formats) - set(FORMATS):
-        raise ValueError(f"--formats takes a comma-separated list of {', '.join(FORMATS)}")
+        bad = ", ".join(sorted(set(formats) - set(FORMATS))) or "nothing"
+        raise ValueError(f"--formats got {bad}: give a comma-separated list of {', '.join(FORMATS)}")
+    if options.highlight_words and "vtt" not in formats:
+        raise ValueError("--highlight-words marks words in VTT subtitles: add vtt to --formats")
+    return options, list(dict.fromkeys(formats))
+
+
+def _transcribe(args: argparse.Namespace) -> int:
+    options, formats = usage(lambda: _run_options(args))
     files, missing = _inputs(args)
     if not files and not missing:
         print(f"stt-toolkit: no audio or video files in {', '.join(args.inputs)}", file=sys.stderr)

@@ -5,9 +5,12 @@ Every error the library raises on purpose derives from :class:`SttError`, so a c
 libsndfile errors) are translated at the boundary with ``raise ... from exc``::
 
     SttError
+    ├── UsageError                 options that cannot work (also a ValueError); the CLI exits 2
     ├── MissingDependency          an optional package or the ffmpeg binary is missing
+    ├── OutputBusy                 another run is writing to the same output folder
     ├── AudioError                 a problem with one input; always names the input
     │   ├── AudioFileNotFound      the path does not exist or is not a file
+    │   ├── UnreadableAudioFile    the file exists but cannot be read (permissions)
     │   ├── EmptyAudioFile         the file has zero bytes
     │   ├── NotAudioError          ffmpeg cannot read it as media at all (text, image, ...)
     │   ├── NoAudioStream          media without an audio track (a silent video)
@@ -40,6 +43,14 @@ class SttError(Exception):
     """Base class of every error stt-toolkit raises on purpose."""
 
 
+class UsageError(SttError, ValueError):
+    """Options that cannot work, said in the words of the command line's flags."""
+
+
+class OutputBusy(SttError):
+    """Another run holds the output folder (see :mod:`stt_toolkit.runlock`)."""
+
+
 class MissingDependency(SttError):
     """An optional dependency (a Python package or the ffmpeg binary) is not available."""
 
@@ -66,6 +77,10 @@ class AudioError(SttError):
 
 class AudioFileNotFound(AudioError):
     """The input path does not exist or is not a regular file."""
+
+
+class UnreadableAudioFile(AudioError):
+    """The input file exists but cannot be read (for example no read permission)."""
 
 
 class EmptyAudioFile(AudioError):

@@ -16,6 +16,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -146,17 +147,56 @@ class FfmpegRun:
         return self.head + self.tail
 
 
+_live: set[subprocess.Popen[bytes]] = set()
+_live_lock = threading.Lock()
+
+
+def stop_all() -> None:
+    """Kill every ffmpeg this process started that still runs (on Ctrl-C or SIGTERM), so
+    that the interpreter does not wait for a long decode to finish."""
+    with _live_lock:
+        running = list(_live)
+    for proc in running:
+        proc.kill()
+
+
+def _die_with_parent() -> None:  # pragma: no cover - runs in the child, between fork and exec
+    """On Linux, have the kernel kill ffmpeg when the process that started it dies, even by
+    SIGKILL; elsewhere nothing (ffmpeg then ends when its pipes close)."""
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, 9)  # PR_SET_PDEATHSIG, SIGKILL
+    except (OSError, AttributeError):
+        pass
+
+
 def run_ffmpeg(args: Sequence[str], feed: Callable[[IO[bytes]], None] | None = None) -> FfmpegRun:
     """Run ffmpeg with ``args`` (the binary first); ``feed`` writes its stdin if given.
 
-    Never raises for a non-zero exit: the caller classifies the failure from the log.
+    Never raises for a non-zero exit: the caller classifies the failure from the log. The
+    child dies with this process (:func:`_die_with_parent`) and :func:`stop_all` stops it.
     """
     proc = subprocess.Popen(
         list(args),
         stdin=subprocess.PIPE if feed else subprocess.DEVNULL,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
+        preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None,  # noqa: PLW1509
     )
+    with _live_lock:
+        _live.add(proc)
+    try:
+        return _finish(proc, feed)
+    finally:
+        with _live_lock:
+            _live.discard(proc)
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
+def _finish(proc: subprocess.Popen[bytes], feed: Callable[[IO[bytes]], None] | None) -> FfmpegRun:
     run = FfmpegRun(returncode=-1)
     tail: deque[str] = deque(maxlen=_TAIL_LINES)
     reader = threading.Thread(target=_read_log, args=(proc.stderr, run.head, tail), daemon=True)

@@ -6,12 +6,14 @@ Every field is a keyword of :func:`stt_toolkit.transcribe` and a flag of
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field, fields
 from typing import Any
 
 from .chunking import DEFAULT_MAX_BYTES, ChunkOptions
 from .cues import CueOptions
 from .engines import ApiOptions, Engine, TranscribeOptions, create_engine
+from .languages import LANGUAGES
 from .quality import QualityOptions
 
 #: Price per billed audio hour in US dollars (Groq, from the API facts); others count as 0.
@@ -101,9 +103,19 @@ class RunOptions:
 
     def validate(self) -> None:
         """Raise ``ValueError`` for options that cannot work together."""
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if isinstance(value, float) and not math.isfinite(value):
+                raise ValueError(f"{f.name} must be a number, not {value}")
+        for name in ("rpm", "audio_seconds_per_hour"):
+            if getattr(self, name) is not None and getattr(self, name) <= 0:
+                raise ValueError(f"{name} must be positive (leave it out for no limit)")
         self.transcribe_options()
         self.chunk_options()
         self.api_options()
         if self.engine not in ("auto", "groq", "openai", "local"):
             raise ValueError(f"unknown engine {self.engine!r}: choose auto, groq, openai or local")
+        if self.language is not None and self.language not in LANGUAGES:
+            raise ValueError(f"--language {self.language!r} is not a language Whisper knows: give an ISO-639-1 "
+                             "code such as en, de, fr or ja")
 

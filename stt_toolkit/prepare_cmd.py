@@ -15,6 +15,7 @@ from .chunking import DEFAULT_MAX_BYTES, ChunkOptions, export_chunks, plan_chunk
 from .errors import AudioError, SttError
 from .ffmpeg import FFMPEG_ENV, using_ffmpeg
 from .files import InputFile, check_out_dir, find_media_files, name_outputs, write_atomic
+from .flags import usage
 from .manifest import OutputManifest
 from .preprocess import preprocess
 from .types import AudioInfo, Chunk
@@ -46,9 +47,9 @@ def add_prepare_parser(commands: Any) -> None:
 
 def run_prepare(args: argparse.Namespace) -> int:
     """Prepare every input; 0 when all succeeded, 1 when any failed."""
-    options = ChunkOptions(args.chunk_seconds, args.overlap_seconds, args.search_seconds, args.max_bytes,
-                           args.codec)
-    check_out_dir(args.out_dir)
+    options = usage(lambda: ChunkOptions(args.chunk_seconds, args.overlap_seconds, args.search_seconds,
+                                         args.max_bytes, args.codec))
+    usage(lambda: check_out_dir(args.out_dir))
     with using_ffmpeg(args.ffmpeg):
         failures, done = _prepare_all(args, options)
     log.info("%d file(s) prepared, %d failed", done, len(failures))

@@ -50,7 +50,7 @@ def test_exit_codes(tmp_path: Path, make_media: MakeMedia) -> None:
     missing = run_cli("prepare", str(tmp_path / "missing.wav"), "-o", str(tmp_path / "o"), cwd=tmp_path)
     assert missing.returncode == 1 and "missing.wav: no such file" in missing.stderr
     usage = run_cli("prepare", str(good), "--overlap-seconds", "900", cwd=tmp_path)
-    assert usage.returncode == 2 and "overlap_seconds" in usage.stderr and "Traceback" not in usage.stderr
+    assert usage.returncode == 2 and "--overlap-seconds" in usage.stderr and "Traceback" not in usage.stderr
     assert run_cli("prepare", cwd=tmp_path).returncode == 2
 
 

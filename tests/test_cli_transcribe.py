@@ -147,7 +147,7 @@ def test_an_empty_folder_and_an_unwritable_output_are_clear_errors(tmp_path: Pat
     assert taken.returncode == 2 and "that is a file; -o takes a folder" in taken.stderr
     blocked = cli("transcribe", str(clip), "-o", str(tmp_path / "taken" / "inside"), "--engine", "local", cwd=tmp_path)
     assert blocked.returncode == 1 and "Traceback" not in blocked.stderr
-    assert "a.wav" in blocked.stderr
+    assert "taken/inside: Not a directory" in blocked.stderr, "the folder that cannot be made is named"
 
 
 def test_usage_errors_exit_2(tmp_path: Path, make_media: MakeMedia) -> None:

@@ -127,7 +127,8 @@ def test_cli_flag_sends_a_files_chunks_in_turn(
 
 
 @pytest.mark.slow
-def test_prompted_chunks_with_the_real_model_lose_nothing_at_the_starts(speech: Path, local_engine: stt.LocalEngine) -> None:
+def test_prompted_chunks_with_the_real_model_lose_nothing_at_the_starts(speech: Path,
+                                                                        local_engine: stt.LocalEngine) -> None:
     # LJSpeech reading, 60 s chunks with 2 s overlaps: each chunk prompted with the text before
     # it. Measured (bench/bench_merge.py, mean of 3 runs): 7.7 % WER unprompted, 5.2 % prompted,
     # 6.9 % whole-file. A prompt that echoed the overlap's words made tiny.en skip the first

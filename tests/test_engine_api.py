@@ -15,8 +15,8 @@ import soundfile as sf
 import stt_toolkit as stt
 from stt_toolkit import errors
 from stt_toolkit.engines import GROQ, OPENAI, ApiEngine, ApiOptions, TranscribeOptions
-from stt_toolkit.pipeline import transcribe_chunks
 from stt_toolkit.engines.limits import REAL_TIME, Timer
+from stt_toolkit.pipeline import transcribe_chunks
 from stt_toolkit.testing import Action, FakeWhisperServer, FastTimer
 
 KEY = "gsk_test_secret_key_do_not_log_0123456789"

@@ -126,7 +126,8 @@ def test_multilingual_base_translates_and_detects_languages(base_engine: LocalEn
     result = asyncio.run(base_engine.transcribe(one_chunk(spanish), TranscribeOptions()))
     assert result.language == "es"
     assert word_error_rate(spanish.with_suffix(".txt").read_text(), result.text) < 0.5, result.text
-    japanese = asyncio.run(base_engine.transcribe(one_chunk(speech / "common_voice_ja_24511055.mp3"), TranscribeOptions()))
+    japanese_clip = one_chunk(speech / "common_voice_ja_24511055.mp3")
+    japanese = asyncio.run(base_engine.transcribe(japanese_clip, TranscribeOptions()))
     assert japanese.language == "ja" and "キャンプ" in japanese.text
     assembled = base_path()
     assert (assembled / "model.bin").stat().st_size > 100_000_000

@@ -149,7 +149,8 @@ def test_cli_prices_each_models_seconds_at_its_own_rate(tmp_path: Path, flac_wit
 
 
 @pytest.mark.slow
-def test_retry_with_the_real_model_never_keeps_a_worse_decode(joined_speech: Path, local_engine: stt.LocalEngine) -> None:
+def test_retry_with_the_real_model_never_keeps_a_worse_decode(joined_speech: Path,
+                                                              local_engine: stt.LocalEngine) -> None:
     # Flag every segment (low_confidence below 0), so every stretch is retried with the text
     # before it as prompt; each replacement must score better than what it replaced.
     src = joined_speech

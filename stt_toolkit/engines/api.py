@@ -149,10 +149,22 @@ class ApiEngine:
 
     async def list_models(self) -> list[str]:
         """The model ids the server offers (``GET /models``)."""
-        response = await self._client.get("/models")
+        try:
+            response = await self._client.get("/models", timeout=self._timeout(0))
+        except httpx.TimeoutException as exc:
+            raise errors.ApiTimeout(f"listing models at {self.base_url}: no answer in time") from exc
+        except httpx.TransportError as exc:
+            raise errors.ApiConnectionError(f"listing models at {self.base_url}: cannot connect "
+                                            f"({type(exc).__name__}: {self._clean(str(exc))})") from None
         if response.status_code != 200:
             raise self._status_error(response, "listing models")
-        data = response.json().get("data", [])
+        try:
+            body = json.loads(response.content)
+        except ValueError:
+            body = None
+        data = body.get("data") if isinstance(body, Mapping) else None
+        if not isinstance(data, list):
+            raise errors.InvalidResponse(f"listing models at {self.base_url}: the answer is not a model list")
         return sorted(str(m["id"]) for m in data if isinstance(m, Mapping) and "id" in m)
 
     async def aclose(self) -> None:
@@ -178,7 +190,7 @@ class ApiEngine:
             if attempt >= self.options.max_attempts:
                 raise failure
             self.usage.retries += 1
-            log.info("chunk %s: %s; retry %d in %.1f s", audio.chunk.name, failure, attempt, delay)
+            log.info("%s; retry %d in %.1f s", failure, attempt, delay)
             await self._timer.sleep(delay)
 
     async def _attempt(self, audio: ChunkAudio, endpoint: str, form: dict[str, Any],

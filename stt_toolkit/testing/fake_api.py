@@ -98,6 +98,7 @@ class FakeWhisperServer:
         self.timer = timer  # the rpm window and the records' times
         self.records: list[RequestRecord] = []
         self.models = ["whisper-large-v3", "whisper-large-v3-turbo"]
+        self.models_body: Any = None  # if set, GET /models answers this instead of the list
         self.default: Callable[[str, dict[str, list[str]], float], Action] = self._answer
         self.transcript: Callable[[str, float], dict[str, Any]] = default_transcript
         self.max_in_flight = 0
@@ -169,7 +170,8 @@ class FakeWhisperServer:
 
             def do_GET(self) -> None:  # noqa: N802 - stdlib naming
                 if self.path.endswith("/models"):
-                    self._send(200, {"object": "list", "data": [{"id": m, "object": "model"} for m in server.models]})
+                    listing = {"object": "list", "data": [{"id": m, "object": "model"} for m in server.models]}
+                    self._send(200, listing if server.models_body is None else server.models_body)
                 else:
                     self._send(404, {"error": {"message": "not found"}})
 
