@@ -4,7 +4,7 @@ lines otherwise, nothing with ``--quiet``."""
 from __future__ import annotations
 
 import sys
-from typing import TextIO
+from typing import Any, TextIO
 
 from .batch import FileOutcome
 from .files import InputFile
@@ -29,31 +29,40 @@ class LineReporter:
 
 
 class BarReporter(LineReporter):
-    """A tqdm bar over the audio seconds of every decoded file, plus a line per file."""
+    """A tqdm bar over the audio seconds of every decoded file, plus a line per file. The bar
+    appears with the first file, so that what is said before (the engine chosen) keeps its line."""
 
     def __init__(self, stream: TextIO = sys.stderr) -> None:
         super().__init__(stream)
-        from tqdm import tqdm
+        self.bar: Any = None
 
-        self.bar = tqdm(total=0.0, unit="s", unit_scale=True, desc="audio", file=stream, dynamic_ncols=True,
-                        bar_format="{desc}: {percentage:3.0f}%|{bar}| {n:.0f}/{total:.0f} s [{elapsed}<{remaining}]")
+    def _shown(self) -> Any:
+        if self.bar is None:
+            from tqdm import tqdm
+
+            self.bar = tqdm(total=0.0, unit="s", unit_scale=True, desc="audio", file=self.stream, dynamic_ncols=True,
+                            bar_format="{desc}: {percentage:3.0f}%|{bar}| {n:.0f}/{total:.0f} s "
+                                       "[{elapsed}<{remaining}]")
+        return self.bar
 
     def file_started(self, item: InputFile, duration: float) -> None:
         """Grow the bar's total by the file's duration."""
-        self.bar.total += duration
-        self.bar.refresh()
+        bar = self._shown()
+        bar.total += duration
+        bar.refresh()
 
     def chunk_done(self, item: InputFile, seconds: float) -> None:
         """Advance the bar."""
-        self.bar.update(seconds)
+        self._shown().update(seconds)
 
     def file_finished(self, outcome: FileOutcome) -> None:
         """A line above the bar."""
-        self.bar.write(describe(outcome), file=self.stream)
+        self._shown().write(describe(outcome), file=self.stream)
 
     def close(self) -> None:
         """Remove the bar."""
-        self.bar.close()
+        if self.bar is not None:
+            self.bar.close()
 
 
 class QuietReporter:
