@@ -50,13 +50,17 @@ def name_outputs(items: Iterable[InputFile]) -> list[InputFile]:
         unique.setdefault(item.path.resolve(), item)
     named = [dataclasses.replace(i, stem=i.relative.with_suffix("")) for i in unique.values()]
     for depth in range(_MAX_DEPTH):
-        groups = _clashes(named)
-        for index in (i for group in groups for i in group):
-            item = named[index]
-            folders = item.path.resolve().parent.parts[1:]
-            named[index] = dataclasses.replace(item, stem=Path(*folders[len(folders) - depth:] if depth else (),
-                                                               item.relative))
-        if not groups or depth > max(len(named[i].path.resolve().parts) for g in groups for i in g):
+        changed = False
+        for group in _clashes(named):
+            if depth and len({named[i].path.resolve().parent for i in group}) == 1:
+                continue  # one folder: its name cannot tell them apart (a number will)
+            for index in group:
+                item = named[index]
+                folders = item.path.resolve().parent.parts[1:]
+                kept = folders[max(0, len(folders) - depth):] if depth else ()
+                named[index] = dataclasses.replace(item, stem=Path(*kept, item.relative))
+                changed = True
+        if not changed:
             break
     for group in _clashes(named):
         for number, index in enumerate(group[1:], start=2):

@@ -105,7 +105,9 @@ async def _answer(engine: Engine, audio: ChunkAudio, options: TranscribeOptions,
     if result is None:
         result = await engine.transcribe(audio, options)
         if cache and key:
-            await asyncio.to_thread(cache.put, key, result)
+            # shielded: a chunk answered (and paid for) is stored even when another chunk's
+            # failure cancels this task, or a rerun would pay for it again
+            await asyncio.shield(asyncio.to_thread(cache.put, key, result))
     return result
 
 

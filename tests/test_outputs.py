@@ -105,3 +105,18 @@ def test_dash_o_names_a_folder(command: str, tmp_path: Path, tone: Path) -> None
         done = cli(command, str(tone), "-o", out, cwd=tmp_path)
         assert done.returncode == 2 and "-o takes a folder" in done.stderr, done.stderr
     assert not (tmp_path / "jfk.srt").exists()
+
+
+def test_the_naming_rule() -> None:
+    from stt_toolkit.files import InputFile, name_outputs
+
+    items = [InputFile(Path("/d/a.mp3"), Path("a.mp3")), InputFile(Path("/d/a.wav"), Path("a.wav")),
+             InputFile(Path("/d/b.mp3"), Path("b.mp3")), InputFile(Path("/x/talk.mp3"), Path("talk.mp3")),
+             InputFile(Path("/y/talk.mp3"), Path("talk.mp3")), InputFile(Path("/d/sub/c.mp3"), Path("sub/c.mp3")),
+             InputFile(Path("/d/a.mp3"), Path("a.mp3")), InputFile(Path("/p/q/z.mp3"), Path("z.mp3")),
+             InputFile(Path("/r/q/z.mp3"), Path("z.mp3")), InputFile(Path("/d/B.MP3"), Path("B.MP3"))]
+    stems = [i.output_stem.as_posix() for i in name_outputs(items)]
+    assert stems[:6] == ["a.mp3", "a.wav", "b.mp3", "x/talk.mp3", "y/talk.mp3", "sub/c"], "the same file counts once"
+    assert stems[8] == "B.MP3-2", "a name only case tells apart gets a number"
+    assert stems[6:8] == ["p/q/z.mp3", "r/q/z.mp3"], "as many parent folders as tell them apart"
+    assert len({s.casefold() for s in stems}) == len(stems) == 9, "no two alike, even without case"
