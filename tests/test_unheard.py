@@ -72,3 +72,44 @@ def test_speech_that_gap_filling_recovers_is_not_reported(flac_with_silences: Ca
             body=body("the middle part that the first answer skipped", 0.0, seconds, seconds))
         transcript = stt.transcribe(src, engine="groq", api_key=KEY, base_url=server.url)
     assert "middle part" in transcript.text and transcript.quality.unheard_speech == ()
+
+
+def redo_answer(seconds: float, segments: list[tuple[str, float, float]]) -> dict[str, Any]:
+    """An answer of several segments (text, avg_logprob, no_speech_prob) spread over ``seconds``."""
+    step = seconds / len(segments)
+    parts = [body(text, i * step + 0.1, (i + 1) * step - 0.1, seconds, logprob) for i, (text, logprob, _) in
+             enumerate(segments)]
+    for part, (_, _, no_speech) in zip(parts, segments):
+        part["segments"][0]["no_speech_prob"] = no_speech
+    return {"task": "transcribe", "language": "English", "duration": seconds,
+            "text": "".join(p["text"] for p in parts),
+            "segments": [{**p["segments"][0], "id": i} for i, p in enumerate(parts)],
+            "words": [w for p in parts for w in p["words"]]}
+
+
+def test_a_redo_heard_clearly_is_kept_whole(flac_with_silences: Callable[..., Path]) -> None:
+    # tiny.en's real numbers for a recovered sonnet (stitched file, 43-70 s): avg_logprob -0.3
+    # throughout, no_speech_prob 0.2-0.35 in the window that starts with the pause, 0.66 in the
+    # next. A limit of 0.3 on no_speech_prob alone kept only the last few seconds.
+    src = flac_with_silences(30.0, [])
+    sonnet = [("from fairest creatures we desire increase", -0.3, 0.35),
+              ("that thereby beauty's rose might never die", -0.3, 0.35),
+              ("but as the riper should by time decease", -0.3, 0.35),
+              ("his tender heir might bear his memory", -0.4, 0.66)]
+    with FakeWhisperServer() as server:
+        server.script(Action(body=two_ends()))
+        server.default = lambda path, fields, seconds: Action(body=redo_answer(seconds, sonnet))
+        transcript = stt.transcribe(src, engine="groq", api_key=KEY, base_url=server.url)
+    for line, _, _ in sonnet:
+        assert line in transcript.text, line
+    assert transcript.quality.unheard_speech == ()
+
+
+def test_stray_words_in_a_redo_are_still_left_out(flac_with_silences: Callable[..., Path]) -> None:
+    src = flac_with_silences(30.0, [])
+    stray = [("and so", -0.7, 0.8)]
+    with FakeWhisperServer() as server:
+        server.script(Action(body=two_ends()))
+        server.default = lambda path, fields, seconds: Action(body=redo_answer(seconds, stray))
+        transcript = stt.transcribe(src, engine="groq", api_key=KEY, base_url=server.url)
+    assert "and so" not in transcript.text and len(transcript.quality.unheard_speech) == 1

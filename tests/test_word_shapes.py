@@ -104,3 +104,23 @@ def test_retries_work_against_either_shape(shape: Shape, tmp_path: Path,
                                     model="whisper-large-v3-turbo", retry_model="whisper-large-v3")
     for writer, text in rendered(transcript, tmp_path).items():
         assert "better words from the stronger model" in text and "mumbled" not in text, f"{writer}: {text}"
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+def test_the_stretched_word_redo_works_against_either_shape(shape: Shape, tmp_path: Path,
+                                                            flac_with_silences: Callable[..., Path]) -> None:
+    # The first answer's "the" lasts 4.6 s over speech-loud audio: Whisper skipped what was said.
+    src = flac_with_silences(12.0, [])
+    first = body("but the first", 1.0, 6.5, 12.0)
+    first["words"] = [{"word": "but", "start": 1.0, "end": 1.3}, {"word": "the", "start": 1.4, "end": 6.0},
+                      {"word": "first", "start": 6.0, "end": 6.5}]
+    said = "but the first bible actually dated which also was printed at mainz by peter"
+    with FakeWhisperServer(shape=shape) as server:
+        server.script(Action(body=in_shape(first, shape)))
+        server.default = lambda path, fields, seconds: Action(body=in_shape(body(said, 0.0, seconds, seconds), shape))
+        transcript = stt.transcribe(src, engine="groq", api_key=KEY, base_url=server.url)
+        redone = [r for r in server.records[1:] if abs(r.audio_seconds - 8.5) < 0.05]  # 1.0-6.5 s, 2 s each side
+        assert len(redone) == 1, "the stretched segment was sent again"
+    assert max(w.end - w.start for w in transcript.words) < 2.5, "the stretched word is gone"
+    for writer, text in rendered(transcript, tmp_path).items():
+        assert "bible actually dated" in text, f"{writer}: {text}"
