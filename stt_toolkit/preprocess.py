@@ -36,6 +36,7 @@ from .ffmpeg import (
     using_ffmpeg,
     write_blocks,
 )
+from .flac_end import ends_whole
 from .types import SAMPLE_RATE, AudioInfo
 
 if TYPE_CHECKING:
@@ -133,7 +134,7 @@ def _convert(label: str, spec: Path | _RawStream, out: Path, strict: bool) -> Au
         report = parse_log(run.lines)
         if run.returncode != 0:
             raise classify_failure(label, run, report, _sniff(spec) if isinstance(spec, Path) else None)
-        info = _describe_output(label, tmp, report, strict)
+        info = _describe_output(label, tmp, report, strict, spec if isinstance(spec, Path) else None)
         os.replace(tmp, out)
         return dataclasses.replace(info, path=out)
     finally:
@@ -179,20 +180,23 @@ def _has_real_video(report: InputReport) -> bool:
     return any(s.startswith("video") and not any(k in s for k in stills) for s in report.other_streams)
 
 
-def _describe_output(label: str, tmp: Path, report: InputReport, strict: bool) -> AudioInfo:
+def _describe_output(label: str, tmp: Path, report: InputReport, strict: bool, source: Path | None) -> AudioInfo:
     """Check what ffmpeg wrote against what the input announced, and describe it.
 
     Damage is judged by sample counts, not by ffmpeg's log (builds differ in what they log):
     fewer seconds decoded than announced by more than the truncation tolerance is a
     truncated file; for containers that state their exact length (FLAC, WAV, ...), any
-    shortfall beyond rounding means the decoder skipped damaged data.
+    shortfall beyond rounding means the decoder skipped damaged data. For FLAC, whether the
+    file still ends with its last announced frame decides between the two (builds lose
+    different amounts of audio around damage, so the amount cannot).
     """
     frames = _output_frames(tmp)
     if frames == 0:
         raise errors.EmptyAudioError(label, "the audio stream decodes to zero samples", _quoted(report.errors[-4:]))
     duration = frames / SAMPLE_RATE
     warnings = list(report.errors)
-    problem = _damage(report, duration)
+    whole = ends_whole(source) if source is not None and report.container == "flac" else None
+    problem = _damage(report, duration, whole)
     if problem is not None:
         cls, reason, fact = problem
         if strict:
@@ -217,22 +221,27 @@ def _output_frames(tmp: Path) -> int:
     return 0 if frames >= 2**62 else frames  # an empty FLAC announces "unknown" length
 
 
-def _damage(report: InputReport, decoded: float) -> tuple[type[errors.CorruptAudioError], str, str] | None:
+def _damage(report: InputReport, decoded: float,
+            whole: bool | None = None) -> tuple[type[errors.CorruptAudioError], str, str] | None:
     """The error class, reason and measured fact when fewer seconds were decoded than the
-    input announced (pure). The reason has no numbers: builds decode damaged data to
-    slightly different lengths, and the message must not depend on the build."""
+    input announced (pure); ``whole`` is whether the file still ends where its header says,
+    where that is known. The reason has no numbers: builds decode damaged data to slightly
+    different lengths, and the message must not depend on the build."""
     announced = report.duration
     if not announced:
         return None
     missing = announced - decoded
     fact = f"decoded {decoded:.2f} s of the {announced:.2f} s the file announces"
-    if missing > max(_TRUNCATION_TOLERANCE_S, announced * _TRUNCATION_TOLERANCE_RATIO):
-        return errors.TruncatedAudioError, "truncated: the audio ends long before the length the file announces", fact
+    truncated = (errors.TruncatedAudioError, "truncated: the audio ends long before the length the file announces",
+                 fact)
+    corrupt = (errors.CorruptAudioError, ("corrupt: the decoder skipped damaged data (pass strict=False to keep "
+                                          "what it could decode)"), fact)
     exact = report.container is not None and bool(set(report.container.split(",")) & _EXACT_CONTAINERS)
-    if exact and missing > _EXACT_TOLERANCE_S:
-        return errors.CorruptAudioError, ("corrupt: the decoder skipped damaged data (pass strict=False to keep "
-                                          "what it could decode)"), fact
-    return None
+    if exact and missing > _EXACT_TOLERANCE_S and whole is not None:
+        return corrupt if whole else truncated
+    if missing > max(_TRUNCATION_TOLERANCE_S, announced * _TRUNCATION_TOLERANCE_RATIO):
+        return truncated
+    return corrupt if exact and missing > _EXACT_TOLERANCE_S else None
 
 
 def _is_target_flac(path: Path) -> bool:

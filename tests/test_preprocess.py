@@ -406,3 +406,15 @@ def test_content_cannot_make_ffmpeg_open_other_files(tmp_path: Path, make_media:
     for src in (playlist, listing):
         with pytest.raises(stt.NotAudioError):
             stt.preprocess(src, tmp_path / "x.flac")
+
+
+def test_a_flac_file_cut_short_is_told_from_one_damaged_inside(tmp_path: Path, make_media: MakeMedia) -> None:
+    from stt_toolkit.flac_end import ends_whole
+
+    for made in (make_media("a.flac", *sine_input(440, 20.0), "-c:a", "flac"), tmp_path / "b.flac"):
+        if not made.exists():
+            sf.write(made, (np.random.default_rng(3).standard_normal(16000 * 12) * 3000).astype(np.int16), 16000)
+        assert ends_whole(made) is True
+        assert ends_whole(_truncate(made, 0.5)) is False
+        assert ends_whole(_corrupt_middle(made)) is True, "damage inside leaves the end whole"
+    assert ends_whole(make_media("c.wav", *sine_input(440, 1.0))) is None
