@@ -37,12 +37,13 @@ class GapOptions:
     """A gap is re-transcribed when it lasts over ``min_gap`` seconds and at least
     ``loud_share`` of its frames are within ``margin_db`` of the typical loudness of words.
     What comes back is added only when the model is sure of it: at least ``min_words``
-    words, ``avg_logprob`` at least ``min_logprob``, and not taken for silence, that is not
-    ``no_speech_prob`` over ``max_no_speech`` with ``avg_logprob`` under ``sure_logprob``
-    (isolated short windows otherwise yield stray words such as "and"). ``no_speech_prob``
-    alone decides nothing: a redo's window starts with the pause before the lost speech, and
-    tiny.en gave clearly heard sentences (``avg_logprob`` -0.3) 0.2-0.66 there; a limit of
-    0.3 on it alone dropped all but the last few seconds of a recovered stretch.
+    words, ``avg_logprob`` at least ``min_logprob``, and not taken for silence: not
+    ``no_speech_prob`` over ``max_no_speech``, nor over ``doubtful_no_speech`` with
+    ``avg_logprob`` under ``sure_logprob`` (isolated short windows otherwise yield stray words
+    such as "and", and confident text where the model hears no speech is Whisper's typical
+    hallucination). A redo's window starts with the pause before the lost speech: tiny.en gave
+    clearly heard sentences (``avg_logprob`` -0.3 to -0.46) ``no_speech_prob`` 0.2 to 0.66 there,
+    and the former single limit of 0.3 dropped all but the last seconds of a recovered stretch.
     A word longer than ``max_word`` seconds over speech-loud audio makes its segment be sent
     again with ``context_seconds`` of audio on either side."""
 
@@ -51,7 +52,8 @@ class GapOptions:
     margin_db: float = 20.0
     pad: float = 0.3
     min_words: int = 2
-    max_no_speech: float = 0.6
+    max_no_speech: float = 0.8
+    doubtful_no_speech: float = 0.6
     min_logprob: float = -0.8
     sure_logprob: float = -0.5
     max_word: float = 2.5
@@ -177,5 +179,6 @@ async def _redo_stretched(transcript: Transcript, flac: str | Path, engine: Engi
 def _confident(segment: Segment, options: GapOptions) -> bool:
     no_speech = segment.no_speech_prob if segment.no_speech_prob is not None else 0.0
     logprob = segment.avg_logprob if segment.avg_logprob is not None else 0.0
-    silent = no_speech > options.max_no_speech and logprob < options.sure_logprob
+    silent = no_speech > options.max_no_speech or (no_speech > options.doubtful_no_speech
+                                                   and logprob < options.sure_logprob)
     return logprob >= options.min_logprob and not silent

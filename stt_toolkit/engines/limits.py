@@ -32,9 +32,10 @@ class Timer:
 
 
 REAL_TIME = Timer()
-# A window a little longer than the server's, so that upload time cannot squeeze two
-# requests the client spaced a full window apart into one server window.
+# A window a little longer than the server's (1 %, at least a second), so that upload time
+# cannot squeeze two requests the client spaced a full window apart into one server window.
 _WINDOW_MARGIN = 1.01
+_WINDOW_MARGIN_MIN_S = 1.0
 
 
 class SlidingWindow:
@@ -45,7 +46,7 @@ class SlidingWindow:
         if limit <= 0:
             raise ValueError("a rate limit must be positive")
         self.limit = limit
-        self.window = window * _WINDOW_MARGIN
+        self.window = max(window * _WINDOW_MARGIN, window + _WINDOW_MARGIN_MIN_S)
         self._clock = clock
         self._sleep = sleep
         self._spent: deque[tuple[float, float]] = deque()
