@@ -23,10 +23,10 @@ from .export import write_outputs
 from .ffmpeg import using_ffmpeg
 from .files import InputFile
 from .manifest import OutputManifest
-from .runlock import output_lock, sweep_stale_temp, temp_prefix
 from .options import PRICE_PER_HOUR, RunOptions
 from .pipeline import merge_results, transcribe_chunks
 from .preprocess import preprocess
+from .runlock import output_lock, sweep_stale_temp, temp_prefix
 from .transcript import Transcript
 
 #: Errors after which no other file can succeed either: the run stops.
@@ -108,6 +108,19 @@ class Reporter(Protocol):
         """A file is done, skipped or failed."""
 
 
+def _file_id(path: Path) -> tuple[int, int] | None:
+    try:
+        stat = path.stat()
+    except OSError:
+        return None
+    return stat.st_dev, stat.st_ino
+
+
+def _same_file_as(target: Path, ids: set[tuple[int, int] | None]) -> bool:
+    """Whether ``target`` exists and is one of the inputs under another name (a hard link)."""
+    return target.exists() and _file_id(target) in ids
+
+
 def _cannot_write(exc: OSError, where: Path) -> str:
     """A failed write in words: the file if the error names one, else the folder written to
     (a full disk's error names none)."""
@@ -134,6 +147,7 @@ class _Run:
         self.engine, self.options, self.out_dir = engine, options, out_dir
         self.manifest = OutputManifest(out_dir) if out_dir is not None else None
         self.inputs = {i.path.resolve() for i in inputs}
+        self.input_ids = {_file_id(i.path) for i in inputs} - {None}
         self.formats, self.overwrite, self.reporter = list(formats), overwrite, reporter
         # twice the request budget: the next files decode while earlier ones wait for answers
         self.file_slots = asyncio.Semaphore(max(2, 2 * options.concurrency))
@@ -143,7 +157,7 @@ class _Run:
     def refusal(self, targets: Sequence[Path]) -> str | None:
         """Why ``targets`` must not be written, before anything is sent: they would replace
         an input of the run, or (without ``overwrite``) a file the toolkit did not write."""
-        if clash := [t for t in targets if t.resolve() in self.inputs]:
+        if clash := [t for t in targets if t.resolve() in self.inputs or _same_file_as(t, self.input_ids)]:
             return f"its output {clash[0]} would replace an input; choose another output folder"
         foreign = self.manifest.foreign(targets) if self.manifest and not self.overwrite else []
         if foreign:

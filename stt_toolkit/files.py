@@ -12,6 +12,8 @@ from pathlib import Path
 from .errors import AudioFileNotFound
 
 _MAX_DEPTH = 64
+#: The file that marks a folder of the toolkit's outputs (the manifest, see :mod:`stt_toolkit.manifest`).
+OUTPUT_MARKER = ".stt-toolkit-outputs.json"
 _OUTPUT_ENDINGS = frozenset({".srt", ".vtt", ".json", ".txt"})
 #: File endings treated as audio or video when a folder is searched.
 MEDIA_EXTENSIONS = frozenset(
@@ -92,9 +94,11 @@ def find_media_files(paths: Iterable[str | Path], include: Sequence[str] = (),
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
+            outputs = _output_folders(path)
             for file in sorted(p for p in path.rglob("*") if p.is_file()):
                 relative = file.relative_to(path)
                 if (file.suffix.lower() in MEDIA_EXTENSIONS and not any(p.startswith(".") for p in relative.parts)
+                        and not any(folder in outputs for folder in file.parents)
                         and _selected(relative, include, exclude)):
                     found.setdefault(file.resolve(), InputFile(file, relative))
         elif path.exists():
@@ -102,6 +106,12 @@ def find_media_files(paths: Iterable[str | Path], include: Sequence[str] = (),
         else:
             raise AudioFileNotFound(str(path), "no such file or folder")
     return name_outputs(found.values())
+
+
+def _output_folders(root: Path) -> set[Path]:
+    """Folders below ``root`` that hold the toolkit's own outputs (``prepare``'s FLAC, say):
+    they are not searched for inputs, or a run would transcribe what a run wrote."""
+    return {marker.parent for marker in root.rglob(OUTPUT_MARKER) if marker.parent != root}
 
 
 def _selected(relative: Path, include: Sequence[str], exclude: Sequence[str]) -> bool:

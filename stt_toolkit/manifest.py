@@ -13,9 +13,9 @@ import json
 from collections.abc import Iterable
 from pathlib import Path
 
-from .files import write_atomic
+from .files import OUTPUT_MARKER, write_atomic
 
-MANIFEST = ".stt-toolkit-outputs.json"
+MANIFEST = OUTPUT_MARKER
 
 
 class OutputManifest:

@@ -8,6 +8,7 @@ a file never fails for size.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import os
 import tempfile
@@ -102,6 +103,8 @@ async def _answer(engine: Engine, audio: ChunkAudio, options: TranscribeOptions,
     """The chunk's result from the cache, or from the engine (and then stored)."""
     key = cache.key(audio, engine.name, engine.model_for(options.task), options) if cache else None
     result = cache.get(key, audio.chunk) if cache and key else None
+    if result is not None:
+        return dataclasses.replace(result, attempts=0)  # from the cache: nothing sent or billed now
     if result is None:
         result = await engine.transcribe(audio, options)
         if cache and key:
@@ -113,15 +116,16 @@ async def _answer(engine: Engine, audio: ChunkAudio, options: TranscribeOptions,
 
 def accounting(results: Sequence[ChunkResult], billed: bool) -> Accounting:
     """What a file's chunk results cost: audio sent, seconds billed, requests and retries."""
-    seconds = [r.chunk.duration for r in results]
+    sent = [r for r in results if r.attempts > 0]  # results from the resume cache cost nothing now
+    seconds = [r.chunk.duration for r in sent]
     by_model: dict[str, float] = {}
     if billed:
-        for r in results:
+        for r in sent:
             by_model[r.model] = round(by_model.get(r.model, 0.0) + max(MIN_BILLED_SECONDS, r.chunk.duration), 3)
     return Accounting(
         audio_seconds=round(sum(seconds), 3),
         billed_seconds=round(sum(by_model.values()), 3),
-        requests=sum(r.attempts for r in results), retries=sum(r.attempts - 1 for r in results),
+        requests=sum(r.attempts for r in results), retries=sum(r.attempts - 1 for r in sent),
         billed_by_model=by_model,
     )
 

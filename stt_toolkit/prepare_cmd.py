@@ -14,10 +14,17 @@ from typing import Any
 from .chunking import DEFAULT_MAX_BYTES, ChunkOptions, export_chunks, plan_chunks
 from .errors import AudioError, SttError
 from .ffmpeg import FFMPEG_ENV, using_ffmpeg
-from .files import InputFile, check_out_dir, find_media_files, name_outputs, write_atomic
+from .files import (
+    InputFile,
+    check_out_dir,
+    find_media_files,
+    name_outputs,
+    write_atomic,
+)
 from .flags import usage
 from .manifest import OutputManifest
 from .preprocess import preprocess
+from .runlock import output_lock
 from .types import AudioInfo, Chunk
 
 log = logging.getLogger("stt_toolkit")
@@ -50,7 +57,7 @@ def run_prepare(args: argparse.Namespace) -> int:
     options = usage(lambda: ChunkOptions(args.chunk_seconds, args.overlap_seconds, args.search_seconds,
                                          args.max_bytes, args.codec))
     usage(lambda: check_out_dir(args.out_dir))
-    with using_ffmpeg(args.ffmpeg):
+    with using_ffmpeg(args.ffmpeg), output_lock(args.out_dir):
         failures, done = _prepare_all(args, options)
     log.info("%d file(s) prepared, %d failed", done, len(failures))
     for failure in failures:

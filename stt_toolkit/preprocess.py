@@ -36,7 +36,7 @@ from .ffmpeg import (
     using_ffmpeg,
     write_blocks,
 )
-from .flac_end import ends_whole
+from .file_end import ends_whole
 from .types import SAMPLE_RATE, AudioInfo
 
 if TYPE_CHECKING:
@@ -186,16 +186,16 @@ def _describe_output(label: str, tmp: Path, report: InputReport, strict: bool, s
     Damage is judged by sample counts, not by ffmpeg's log (builds differ in what they log):
     fewer seconds decoded than announced by more than the truncation tolerance is a
     truncated file; for containers that state their exact length (FLAC, WAV, ...), any
-    shortfall beyond rounding means the decoder skipped damaged data. For FLAC, whether the
-    file still ends with its last announced frame decides between the two (builds lose
-    different amounts of audio around damage, so the amount cannot).
+    shortfall beyond rounding means the decoder skipped damaged data. For FLAC and WAV, whether
+    the file still holds all its header announces decides (builds lose different amounts of
+    audio around damage, and ffmpeg takes a cut WAV's length from its size).
     """
     frames = _output_frames(tmp)
     if frames == 0:
         raise errors.EmptyAudioError(label, "the audio stream decodes to zero samples", _quoted(report.errors[-4:]))
     duration = frames / SAMPLE_RATE
     warnings = list(report.errors)
-    whole = ends_whole(source) if source is not None and report.container == "flac" else None
+    whole = ends_whole(source) if source is not None and report.container in ("flac", "wav") else None
     problem = _damage(report, duration, whole)
     if problem is not None:
         cls, reason, fact = problem
@@ -237,8 +237,10 @@ def _damage(report: InputReport, decoded: float,
     corrupt = (errors.CorruptAudioError, ("corrupt: the decoder skipped damaged data (pass strict=False to keep "
                                           "what it could decode)"), fact)
     exact = report.container is not None and bool(set(report.container.split(",")) & _EXACT_CONTAINERS)
+    if whole is False:  # the file ends before its header says, however much the decoder made of it
+        return truncated
     if exact and missing > _EXACT_TOLERANCE_S and whole is not None:
-        return corrupt if whole else truncated
+        return corrupt
     if missing > max(_TRUNCATION_TOLERANCE_S, announced * _TRUNCATION_TOLERANCE_RATIO):
         return truncated
     return corrupt if exact and missing > _EXACT_TOLERANCE_S else None

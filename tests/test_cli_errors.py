@@ -190,3 +190,13 @@ def test_small_things_a_user_trips_on(tmp_path: Path, speechlike: Callable[[str,
         refused = run("transcribe", str(clip), *args, cwd=tmp_path)
         assert refused.returncode == 2 and said in refused.stderr, (args, refused.stderr)
         assert "target_seconds" not in refused.stderr and "Traceback" not in refused.stderr
+
+
+@pytest.mark.parametrize("url", ["http://[::1", "http://127.0.0.1:99999/v1", "notaurl", "ftp://example.org/v1"])
+def test_a_base_url_that_cannot_work_is_a_usage_error(url: str, tmp_path: Path,
+                                                      speechlike: Callable[[str, float], Path]) -> None:
+    clip = speechlike("clip.wav", 3.0)
+    for args in (["transcribe", str(clip), "-o", "out", "--engine", "groq", "--base-url", url],
+                 ["models", "--engine", "groq", "--base-url", url]):
+        done = run(*args, cwd=tmp_path, env={"GROQ_API_KEY": KEY})
+        assert done.returncode == 2 and "is not an http:// or https:// address" in done.stderr, done.stderr

@@ -124,6 +124,7 @@ def test_killed_run_resumes_without_resending_finished_chunks(tmp_path: Path, jo
     transcript = Transcript.from_json((out / f"{src.stem}.json").read_text())
     total_chunks = len(transcript.chunks)
     assert len(second_run) == total_chunks - cached, "only the chunks not finished before the kill are sent"
+    assert transcript.usage.requests == len(second_run), "the summary counts what this run sent, not the cache"
     assert max(server.successes().values()) <= 2
     assert sum(v - 1 for v in server.successes().values()) <= 2, "at most the requests in flight at the kill"
     assert not list((out / ".stt-cache").rglob("*.json"))

@@ -34,6 +34,7 @@ HOSTILE = {
     "list": Action(body=[GOOD]),
     "text not a string": Action(body={**GOOD, "text": 5}),
     "segments not a list": Action(body={**GOOD, "segments": "one"}),
+    "nested too deep": Action(body=b"[" * 100_000 + b"]" * 100_000),
 }
 
 
@@ -130,3 +131,19 @@ def test_a_server_that_drips_its_headers_cannot_hold_a_run(flac_with_silences: C
         with pytest.raises(errors.ApiTimeout):
             _run(src, engine)
         assert time.monotonic() - started < 8.0
+
+
+def test_text_for_audio_that_does_not_exist_is_dropped(flac_with_silences: Callable[..., Path]) -> None:
+    # A model that runs on past the end: 30 one-second segments for 9.7 s of audio. Squeezed
+    # onto the end they made twenty cues a millisecond long; they describe nothing, so they go.
+    src = flac_with_silences(9.7, [])
+    segments = [{"id": i, "start": float(i), "end": i + 1.0, "text": f" part {i}", "avg_logprob": -0.2,
+                 "no_speech_prob": 0.01, "compression_ratio": 1.2} for i in range(30)]
+    body = {"text": "".join(s["text"] for s in segments), "segments": segments, "duration": 30.0}
+    with FakeWhisperServer() as server:
+        server.script(Action(body=body))
+        transcript = stt.transcribe(src, **options(server))
+    assert [s.text.strip() for s in transcript.segments][-1] in ("part 9", "part 10")
+    cues = list(srt.parse(transcript.to_srt()))
+    assert all(a.end <= b.start for a, b in zip(cues, cues[1:])), "no overlapping cues"
+    assert all((c.end - c.start).total_seconds() >= 0.5 for c in cues[:-1]), "no flash cues"

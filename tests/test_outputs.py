@@ -120,3 +120,32 @@ def test_the_naming_rule() -> None:
     assert stems[8] == "B.MP3-2", "a name only case tells apart gets a number"
     assert stems[6:8] == ["p/q/z.mp3", "r/q/z.mp3"], "as many parent folders as tell them apart"
     assert len({s.casefold() for s in stems}) == len(stems) == 9, "no two alike, even without case"
+
+
+def test_what_the_toolkit_wrote_is_not_taken_for_input(tmp_path: Path, tone: Path) -> None:
+    shutil.copy(tone, tmp_path / "talk.wav")
+    assert cli("prepare", ".", "-o", "prepared", cwd=tmp_path).returncode == 0
+    assert (tmp_path / "prepared" / "talk.flac").exists()
+    listed = cli("transcribe", ".", "--dry-run", cwd=tmp_path)
+    assert listed.returncode == 0 and "talk.wav" in listed.stdout and "talk.flac" not in listed.stdout
+
+
+def test_an_input_under_another_name_is_never_replaced(tmp_path: Path, tone: Path) -> None:
+    (tmp_path / "out").mkdir()
+    shutil.copy(tone, tmp_path / "out" / "talk.json")  # audio named like an output
+    (tmp_path / "in").mkdir()
+    os.link(tmp_path / "out" / "talk.json", tmp_path / "in" / "talk.json")
+    before = (tmp_path / "in" / "talk.json").read_bytes()
+    with FakeWhisperServer() as server:
+        done = cli("transcribe", "in/talk.json", "-o", "out", "-f", "json", "--overwrite", cwd=tmp_path, server=server)
+    assert done.returncode == 1 and "would replace an input" in done.stderr
+    assert (tmp_path / "out" / "talk.json").read_bytes() == before
+
+
+def test_prepare_refuses_a_folder_another_run_is_writing(tmp_path: Path, tone: Path) -> None:
+    from stt_toolkit.runlock import output_lock
+
+    with output_lock(tmp_path / "out"):
+        busy = cli("prepare", str(tone), "-o", "out", cwd=tmp_path)
+    assert busy.returncode == 1 and "another stt-toolkit run" in busy.stderr
+    assert not (tmp_path / "out" / "tone.flac").exists()

@@ -409,7 +409,7 @@ def test_content_cannot_make_ffmpeg_open_other_files(tmp_path: Path, make_media:
 
 
 def test_a_flac_file_cut_short_is_told_from_one_damaged_inside(tmp_path: Path, make_media: MakeMedia) -> None:
-    from stt_toolkit.flac_end import ends_whole
+    from stt_toolkit.file_end import ends_whole
 
     for made in (make_media("a.flac", *sine_input(440, 20.0), "-c:a", "flac"), tmp_path / "b.flac"):
         if not made.exists():
@@ -417,4 +417,8 @@ def test_a_flac_file_cut_short_is_told_from_one_damaged_inside(tmp_path: Path, m
         assert ends_whole(made) is True
         assert ends_whole(_truncate(made, 0.5)) is False
         assert ends_whole(_corrupt_middle(made)) is True, "damage inside leaves the end whole"
-    assert ends_whole(make_media("c.wav", *sine_input(440, 1.0))) is None
+    wav = make_media("c.wav", *sine_input(440, 4.0))
+    assert ends_whole(wav) is True and ends_whole(_truncate(wav, 0.5)) is False
+    assert ends_whole(make_media("d.mp3", *sine_input(440, 1.0), "-c:a", "libmp3lame")) is None
+    with pytest.raises(stt.TruncatedAudioError):
+        stt.preprocess(_truncate(wav, 0.5), tmp_path / "x.flac")

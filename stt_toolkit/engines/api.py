@@ -86,6 +86,15 @@ def resolve_base_url(provider: Provider, base_url: str | None = None) -> str:
     """The API root (ending in ``/openai/v1`` for Groq) from the argument, the environment
     variable, or the provider's default."""
     url = (base_url or os.environ.get(provider.base_url_env) or provider.base_url).rstrip("/")
+    where = "--base-url" if base_url else provider.base_url_env if os.environ.get(provider.base_url_env) else "url"
+    try:
+        parsed = httpx.URL(url)
+        port = parsed.port
+    except (httpx.InvalidURL, ValueError, TypeError):
+        parsed, port = None, None
+    if parsed is None or parsed.scheme not in ("http", "https") or not parsed.host or not 0 < (port or 1) < 65536:
+        raise errors.UsageError(f"{where} {url!r} is not an http:// or https:// address with a host (and a port "
+                                "from 1 to 65535)")
     if provider is GROQ and not url.endswith("/openai/v1"):
         url += "/openai/v1"
     return url

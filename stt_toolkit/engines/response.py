@@ -25,7 +25,7 @@ def transcript_body(content: bytes) -> Mapping[str, Any]:
     proxy's HTML page, cut-off JSON, ``{}``) raises :class:`~errors.InvalidResponse` (pure)."""
     try:
         body = json.loads(content)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         head = content[:60].decode("utf-8", "replace").strip()
         raise errors.InvalidResponse(f"the answer is not JSON (it starts {head!r})") from None
     if not isinstance(body, Mapping):
@@ -57,9 +57,10 @@ def clamp_times(start: float, end: float, limit: float) -> tuple[float, float]:
 
 
 def _times(raw: Mapping[str, Any], limit: float) -> tuple[float, float] | None:
-    """A word's or segment's (start, end), clamped; None when a time is missing or NaN."""
+    """A word's or segment's (start, end), clamped; None when a time is missing or NaN, or
+    when it starts after the audio has ended (text for audio that does not exist)."""
     start, end = _number(raw.get("start")), _number(raw.get("end"))
-    if start is None or end is None:
+    if start is None or end is None or start > limit + _DURATION_SLACK:
         return None
     return clamp_times(start, end, limit)
 

@@ -1,25 +1,29 @@
-"""Whether a FLAC file still ends where its header says: the fact that tells a file cut short
-from one damaged inside, the same with any decoder (ffmpeg builds lose different amounts of
-audio around damage, so the amount lost cannot tell them apart).
+"""Whether a FLAC or WAV file still ends where its header says: the fact that tells a file
+cut short from one damaged inside, the same with any decoder (ffmpeg builds lose different
+amounts of audio around damage, and ffmpeg takes a cut WAV's length from the file's size).
 
 A FLAC stream's STREAMINFO states its total samples; every frame starts with a header (sync
 code, block size, the frame's or first sample's number, CRC-8). A file whose last frame header
-covers the last announced sample ends whole; a file cut short does not.
+covers the last announced sample ends whole; a file cut short does not. A WAV file's ``data``
+chunk states its size; a file with fewer bytes after it was cut short.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import BinaryIO
 
 _TAIL_BYTES = 1 << 18
 _BLOCK_SIZES = {1: 192, 2: 576, 3: 1152, 4: 2304, 5: 4608, **{c: 256 << (c - 8) for c in range(8, 16)}}
 
 
 def ends_whole(path: str | Path) -> bool | None:
-    """True when the file's last frame ends at the last sample STREAMINFO announces, False
-    when it ends before; None when this is not FLAC or the header states no length."""
+    """True when the file holds all the audio its header announces, False when it ends
+    before; None when it is neither FLAC nor WAV, or the header states no length."""
     with open(path, "rb") as f:
         head = f.read(42)
+        if head[:4] == b"RIFF" and head[8:12] == b"WAVE":
+            return _wav_ends_whole(f)
         if head[:4] != b"fLaC" or len(head) < 42 or head[4] & 0x7F != 0:
             return None
         info = head[8:42]
@@ -32,6 +36,21 @@ def ends_whole(path: str | Path) -> bool | None:
         return None
     last = last_frame_end(tail, fixed_block)
     return last is not None and last >= total
+
+
+def _wav_ends_whole(f: BinaryIO) -> bool | None:
+    size = f.seek(0, 2)
+    pos = 12
+    while pos + 8 <= size:
+        f.seek(pos)
+        chunk = f.read(8)
+        length = int.from_bytes(chunk[4:8], "little")
+        if chunk[:4] == b"data":
+            if length in (0, 0xFFFFFFFF):
+                return None  # written by a streaming writer that never went back to fill it in
+            return pos + 8 + length <= size
+        pos += 8 + length + (length & 1)
+    return None
 
 
 def last_frame_end(data: bytes, fixed_block: int) -> int | None:
