@@ -13,9 +13,9 @@ from .chunking import (
 )
 from .engines import ApiEngine, ApiOptions, Engine, LocalEngine, TranscribeOptions, Usage, create_engine
 from .errors import (
-    ApiConnectionError, ApiError, ApiStatusError, ApiTimeout, AudioError, AudioFileNotFound, InvalidResponse,
-    AuthenticationError, BadAudioRequest, ChunkingError, ChunkTooLarge, CorruptAudioError, EmptyAudioError,
-    EmptyAudioFile, EngineError, FfmpegError, MissingDependency, ModelNotFound, NoAudioStream, NotAudioError, OutputBusy,
+    ApiConnectionError, ApiError, ApiStatusError, ApiTimeout, AudioError, AudioFileNotFound, AuthenticationError,
+    BadAudioRequest, ChunkingError, ChunkTooLarge, CorruptAudioError, EmptyAudioError, EmptyAudioFile, EngineError,
+    FfmpegError, InvalidResponse, MissingDependency, ModelNotFound, NoAudioStream, NotAudioError, OutputBusy,
     PayloadTooLarge, RateLimited, SttError, TruncatedAudioError, UnreadableAudioFile, UnsupportedTask, UsageError,
 )
 from .batch import BatchSummary, FileOutcome
