@@ -22,7 +22,7 @@ from .engines.base import MIN_BILLED_SECONDS
 from .export import write_outputs
 from .ffmpeg import using_ffmpeg
 from .files import InputFile
-from .manifest import OutputManifest
+from .manifest import OutputManifest, RunInputs, refusal
 from .options import PRICE_PER_HOUR, RunOptions
 from .pipeline import merge_results, transcribe_chunks
 from .preprocess import preprocess
@@ -108,19 +108,6 @@ class Reporter(Protocol):
         """A file is done, skipped or failed."""
 
 
-def _file_id(path: Path) -> tuple[int, int] | None:
-    try:
-        stat = path.stat()
-    except OSError:
-        return None
-    return stat.st_dev, stat.st_ino
-
-
-def _same_file_as(target: Path, ids: set[tuple[int, int] | None]) -> bool:
-    """Whether ``target`` exists and is one of the inputs under another name (a hard link)."""
-    return target.exists() and _file_id(target) in ids
-
-
 def _cannot_write(exc: OSError, where: Path) -> str:
     """A failed write in words: the file if the error names one, else the folder written to
     (a full disk's error names none)."""
@@ -146,30 +133,18 @@ class _Run:
                  overwrite: bool, reporter: Reporter | None, inputs: Sequence[InputFile] = ()) -> None:
         self.engine, self.options, self.out_dir = engine, options, out_dir
         self.manifest = OutputManifest(out_dir) if out_dir is not None else None
-        self.inputs = {i.path.resolve() for i in inputs}
-        self.input_ids = {_file_id(i.path) for i in inputs} - {None}
+        self.inputs = RunInputs(i.path for i in inputs)
         self.formats, self.overwrite, self.reporter = list(formats), overwrite, reporter
         # twice the request budget: the next files decode while earlier ones wait for answers
         self.file_slots = asyncio.Semaphore(max(2, 2 * options.concurrency))
         self.decode_slots = asyncio.Semaphore(2)
         self.retry_engine = options.make_retry_engine() if options.retries else None
 
-    def refusal(self, targets: Sequence[Path]) -> str | None:
-        """Why ``targets`` must not be written, before anything is sent: they would replace
-        an input of the run, or (without ``overwrite``) a file the toolkit did not write."""
-        if clash := [t for t in targets if t.resolve() in self.inputs or _same_file_as(t, self.input_ids)]:
-            return f"its output {clash[0]} would replace an input; choose another output folder"
-        foreign = self.manifest.foreign(targets) if self.manifest and not self.overwrite else []
-        if foreign:
-            return (f"{foreign[0]} exists and was not written by stt-toolkit (or was changed since); "
-                    "pass --overwrite to replace it")
-        return None
-
     async def one(self, item: InputFile) -> FileOutcome:
         targets = output_paths(item, self.out_dir, self.formats) if self.out_dir else []
         if targets and not self.overwrite and all(t.exists() for t in targets):
             return FileOutcome(item, "skipped", outputs=tuple(targets))
-        if targets and (refused := self.refusal(targets)):
+        if self.manifest is not None and (refused := refusal(targets, self.inputs, self.manifest, self.overwrite)):
             return FileOutcome(item, "failed", error=refused)
         async with self.file_slots:
             try:

@@ -104,11 +104,13 @@ def find_stretched(segments: Sequence[Segment], profile: EnergyProfile,
 
 
 async def fill_gaps(transcript: Transcript, flac: str | Path, engine: Engine, options: TranscribeOptions,
-                    quality: QualityOptions = QualityOptions(), gap_options: GapOptions = GapOptions()) -> Transcript:
+                    quality: QualityOptions = QualityOptions(), gap_options: GapOptions = GapOptions(),
+                    profile: EnergyProfile | None = None) -> Transcript:
     """The transcript with the words found by transcribing each speech-like gap again, and
     each segment with a stretched word redone (sent concurrently; the engine bounds the
-    requests in flight)."""
-    profile = await asyncio.to_thread(measure_energy, flac)
+    requests in flight). ``profile`` is the file's energy curve, measured here if not given."""
+    if profile is None:
+        profile = await asyncio.to_thread(measure_energy, flac)
     gaps = find_speech_gaps(transcript.words, profile, transcript.duration, gap_options)
     spans = [(max(0.0, s - gap_options.pad), min(transcript.duration, e + gap_options.pad)) for s, e in gaps]
 
@@ -139,12 +141,10 @@ async def fill_gaps(transcript: Transcript, flac: str | Path, engine: Engine, op
                                quality=summarize(segments, transcript.duration))
 
 
-async def mark_unheard(transcript: Transcript, flac: str | Path,
-                       gap_options: GapOptions = GapOptions()) -> Transcript:
+def mark_unheard(transcript: Transcript, profile: EnergyProfile, gap_options: GapOptions = GapOptions()) -> Transcript:
     """The transcript with every stretch that sounds like speech but has no words (by the
     rule that decides gap filling, :func:`find_speech_gaps`) noted in ``quality``: whatever
-    the engine, speech is never lost without a word to the user."""
-    profile = await asyncio.to_thread(measure_energy, flac)
+    the engine, speech is never lost without a word to the user (pure)."""
     unheard = find_speech_gaps(transcript.words, profile, transcript.duration, gap_options)
     quality = dataclasses.replace(transcript.quality,
                                   unheard_speech=tuple((round(a, 3), round(b, 3)) for a, b in unheard))

@@ -45,6 +45,40 @@ class OutputManifest:
         return path.resolve().relative_to(self.folder.resolve()).as_posix()
 
 
+class RunInputs:
+    """The inputs of one run, known by path and by file identity (a hard link is the same file)."""
+
+    def __init__(self, paths: Iterable[Path]) -> None:
+        paths = list(paths)
+        self.paths = {p.resolve() for p in paths}
+        self.ids = {_file_id(p) for p in paths} - {None}
+
+    def holds(self, target: Path) -> bool:
+        """Whether writing ``target`` would replace one of the inputs, under any name."""
+        return target.resolve() in self.paths or (target.exists() and _file_id(target) in self.ids)
+
+
+def refusal(targets: Iterable[Path], inputs: RunInputs, manifest: OutputManifest, overwrite: bool) -> str | None:
+    """Why ``targets`` must not be written, said before any work: they would replace an input
+    of the run (never allowed), or, without ``overwrite``, a file the toolkit did not write."""
+    targets = list(targets)
+    if clash := [t for t in targets if inputs.holds(t)]:
+        return f"its output {clash[0]} would replace an input; choose another output folder"
+    foreign = [] if overwrite else manifest.foreign(targets)
+    if foreign:
+        return (f"{foreign[0]} exists and was not written by stt-toolkit (or was changed since); "
+                "pass --overwrite to replace it")
+    return None
+
+
+def _file_id(path: Path) -> tuple[int, int] | None:
+    try:
+        stat = path.stat()
+    except OSError:
+        return None
+    return stat.st_dev, stat.st_ino
+
+
 def _read(path: Path) -> dict[str, str]:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))

@@ -105,12 +105,11 @@ async def _answer(engine: Engine, audio: ChunkAudio, options: TranscribeOptions,
     result = cache.get(key, audio.chunk) if cache and key else None
     if result is not None:
         return dataclasses.replace(result, attempts=0)  # from the cache: nothing sent or billed now
-    if result is None:
-        result = await engine.transcribe(audio, options)
-        if cache and key:
-            # shielded: a chunk answered (and paid for) is stored even when another chunk's
-            # failure cancels this task, or a rerun would pay for it again
-            await asyncio.shield(asyncio.to_thread(cache.put, key, result))
+    result = await engine.transcribe(audio, options)
+    if cache and key:
+        # shielded: a chunk answered (and paid for) is stored even when another chunk's
+        # failure cancels this task, or a rerun would pay for it again
+        await asyncio.shield(asyncio.to_thread(cache.put, key, result))
     return result
 
 
@@ -157,10 +156,12 @@ async def transcribe_audio(
 async def merge_results(results: Sequence[ChunkResult], info: AudioInfo, engine: Engine, options: TranscribeOptions,
                         quality: QualityOptions, fill_gaps: bool, retry: Engine | None = None) -> Transcript:
     """Merge a file's chunk results, then (with ``fill_gaps``) recover skipped speech and
-    (with a ``retry`` engine) retry flagged segments."""
+    (with a ``retry`` engine) retry flagged segments; speech left without words is noted in
+    ``quality.unheard_speech``."""
+    profile = await asyncio.to_thread(measure_energy, info.path)  # one pass, for gap filling and the net
     transcript = merge(results, info.duration, accounting(results, getattr(engine, "bills", False)), quality)
     if fill_gaps:
-        transcript = await fill_speech_gaps(transcript, info.path, engine, options, quality)
+        transcript = await fill_speech_gaps(transcript, info.path, engine, options, quality, profile=profile)
     if retry is not None:
         transcript = await retry_flagged(transcript, info.path, retry, options, quality)
-    return await mark_unheard(transcript, info.path)
+    return mark_unheard(transcript, profile)

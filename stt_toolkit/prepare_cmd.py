@@ -22,7 +22,7 @@ from .files import (
     write_atomic,
 )
 from .flags import usage
-from .manifest import OutputManifest
+from .manifest import OutputManifest, RunInputs, refusal
 from .preprocess import preprocess
 from .runlock import output_lock
 from .types import AudioInfo, Chunk
@@ -75,19 +75,15 @@ def _prepare_all(args: argparse.Namespace, options: ChunkOptions) -> tuple[list[
             failures.append(str(exc))
             log.error("FAILED %s", exc)
     files = name_outputs(files)
-    inputs = {i.path.resolve() for i in files}
+    inputs = RunInputs(i.path for i in files)
     manifest = OutputManifest(args.out_dir)
     done = 0
     for item in files:
         stem = args.out_dir / item.output_stem
         targets = [stem.with_name(f"{stem.name}.flac"), stem.with_name(f"{stem.name}.chunks.json")]
         try:
-            if any(t.resolve() in inputs for t in targets):
-                raise AudioError(str(item.path), f"its output {targets[0]} would replace an input; choose "
-                                 "another output folder")
-            if not args.overwrite and (foreign := manifest.foreign(targets)):
-                raise AudioError(str(item.path), f"{foreign[0]} exists and was not written by stt-toolkit; "
-                                 "pass --overwrite to replace it")
+            if refused := refusal(targets, inputs, manifest, args.overwrite):
+                raise AudioError(str(item.path), refused)
             _prepare_one(item, targets, options, args.export_chunks, args.strict)
             manifest.record(targets)
             done += 1

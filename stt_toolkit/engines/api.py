@@ -86,7 +86,7 @@ def resolve_base_url(provider: Provider, base_url: str | None = None) -> str:
     """The API root (ending in ``/openai/v1`` for Groq) from the argument, the environment
     variable, or the provider's default."""
     url = (base_url or os.environ.get(provider.base_url_env) or provider.base_url).rstrip("/")
-    where = "--base-url" if base_url else provider.base_url_env if os.environ.get(provider.base_url_env) else "url"
+    where = "--base-url" if base_url else provider.base_url_env  # the built-in default is valid
     try:
         parsed = httpx.URL(url)
         port = parsed.port
