@@ -3,7 +3,7 @@ and chunk-planning time. Prints a Markdown report.
 
     python bench/bench_audio.py [--runs 5] [--lengths 600,3600,7200] [--work bench/out]
 
-* Speed: on the longest file, ``stt_toolkit.preprocess`` against
+* Speed: on the longest file, ``stt_toolkit.audio.decode.preprocess`` against
   ``ffmpeg -i IN -ar 16000 -ac 1 -map 0:a -c:a flac OUT.flac`` run from the same Python
   process, alternating, median of ``--runs``.
 * Memory: for each length, a fresh Python process runs preprocess and plan_chunks and reports
@@ -25,8 +25,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from make_long_audio import make_long_mp3  # noqa: E402
 
-from stt_toolkit import ChunkOptions, plan_chunks, preprocess  # noqa: E402
-from stt_toolkit.ffmpeg import ffmpeg_binary  # noqa: E402
+from stt_toolkit.audio.decode import preprocess
+from stt_toolkit.audio.ffmpeg import ffmpeg_binary
+from stt_toolkit.audio.plan import plan_chunks
+from stt_toolkit.core.options import ChunkOptions
 
 CHILD = """
 import json, resource, sys, time

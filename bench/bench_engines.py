@@ -29,9 +29,13 @@ import soundfile as sf
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import stt_toolkit as stt  # noqa: E402
-from stt_toolkit.engines import GROQ, ApiEngine, ApiOptions, LocalEngine, TranscribeOptions  # noqa: E402
-from stt_toolkit.testing import Action, FakeWhisperServer  # noqa: E402
+from stt_toolkit.audio.decode import preprocess
+from stt_toolkit.audio.plan import plan_chunks
+from stt_toolkit.core.options import ApiOptions, ChunkOptions, TranscribeOptions
+from stt_toolkit.core.records import Chunk
+from stt_toolkit.engines import GROQ, ApiEngine, LocalEngine
+from stt_toolkit.run.chunks import transcribe_chunks
+from stt_toolkit.testing import Action, FakeWhisperServer
 
 CHUNK_SECONDS = 30.0
 
@@ -60,11 +64,11 @@ def faulty(rate: float, seed: int):  # noqa: ANN201 - returns the server's decis
     return decide
 
 
-async def timed_run(flac: Path, chunks: list[stt.Chunk], server: FakeWhisperServer, options: ApiOptions) -> float:
+async def timed_run(flac: Path, chunks: list[Chunk], server: FakeWhisperServer, options: ApiOptions) -> float:
     engine = ApiEngine(GROQ, api_key="bench-key", base_url=server.url, options=options)
     started = time.perf_counter()
     try:
-        results = await stt.transcribe_chunks(flac, chunks, engine)
+        results = await transcribe_chunks(flac, chunks, engine)
     finally:
         await engine.aclose()
     assert len(results) == len(chunks)
@@ -74,7 +78,7 @@ async def timed_run(flac: Path, chunks: list[stt.Chunk], server: FakeWhisperServ
 def api_bench(n_chunks: int, concurrency: int, runs: int) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         flac = noise_file(Path(tmp) / "noise.flac", n_chunks * CHUNK_SECONDS)
-        chunks = stt.plan_chunks(flac, stt.ChunkOptions(target_seconds=CHUNK_SECONDS, overlap_seconds=0,
+        chunks = plan_chunks(flac, ChunkOptions(target_seconds=CHUNK_SECONDS, overlap_seconds=0,
                                                         search_seconds=0))
         assert len(chunks) == n_chunks
         ideal = math.ceil(n_chunks / concurrency) * latency(CHUNK_SECONDS)
@@ -100,7 +104,7 @@ def api_bench(n_chunks: int, concurrency: int, runs: int) -> None:
 
 
 def rpm_bench(flac: Path) -> None:
-    chunks = stt.plan_chunks(flac, stt.ChunkOptions(target_seconds=CHUNK_SECONDS, overlap_seconds=0,
+    chunks = plan_chunks(flac, ChunkOptions(target_seconds=CHUNK_SECONDS, overlap_seconds=0,
                                                     search_seconds=0))
     print(f"\n### Rate limits: server allows 40 requests a minute; {len(chunks)} chunks, concurrency 8\n")
     print("| client | wall s | 429 answers | chunks answered |\n|---|---|---|---|")
@@ -117,7 +121,7 @@ def local_bench(runs: int, source: Path) -> None:
     from stt_toolkit.engines.models import tiny_en_path
 
     with tempfile.TemporaryDirectory() as tmp:
-        info = stt.preprocess(source, Path(tmp) / "ten.flac")
+        info = preprocess(source, Path(tmp) / "ten.flac")
         samples, _ = sf.read(info.path, dtype="float32")
         direct_model = WhisperModel(str(tiny_en_path()), device="cpu", compute_type="int8")
         engine = LocalEngine()
@@ -128,8 +132,8 @@ def local_bench(runs: int, source: Path) -> None:
             direct_text = "".join(s.text for s in segments)
             direct.append(time.perf_counter() - t)
             t = time.perf_counter()
-            chunks = stt.plan_chunks(info.path)
-            results = asyncio.run(stt.transcribe_chunks(info.path, chunks, engine, TranscribeOptions()))
+            chunks = plan_chunks(info.path)
+            results = asyncio.run(transcribe_chunks(info.path, chunks, engine, TranscribeOptions()))
             ours.append(time.perf_counter() - t)
         ours_text = "".join(r.text for r in results)
     mo, md = statistics.median(ours), statistics.median(direct)

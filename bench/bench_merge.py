@@ -8,7 +8,7 @@ With the local engine (tiny.en), each file in ../shared/audio/long_en and the sy
 podcast is transcribed as one chunk and then chunked at every (chunk, overlap) pair. For each
 run: word error rate against the reference, the merge penalty (chunked WER minus whole WER),
 and words doubled or dropped near the cuts, found by aligning the words to the reference.
-WER uses ``stt_toolkit.wer`` (hesitations left out, "etc." compared as "et cetera", each
+WER uses ``stt_toolkit.testing.wer`` (hesitations left out, "etc." compared as "et cetera", each
 spelling of a compound the reference hyphenates accepted); the last column is the WER and
 penalty with ``strict=True`` (only case, punctuation and small numbers normalised).
 ``--retry-flagged`` runs both sides with flagged segments retried. ``--noise-floor``
@@ -21,21 +21,18 @@ import argparse
 import asyncio
 import statistics
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import soundfile as sf
 from rapidfuzz.distance import Levenshtein
 
-import stt_toolkit as stt
-from stt_toolkit.pipeline import transcribe_audio
-from stt_toolkit.transcript import Transcript
-from stt_toolkit.wer import (
-    normalize_words,
-    reference_compounds,
-    split_compounds,
-    word_error_rate,
-)
+from stt_toolkit.core.options import RunOptions
+from stt_toolkit.core.transcript import Transcript
+from stt_toolkit.engines import LocalEngine
+from stt_toolkit.run.file import transcribe_audio
+from stt_toolkit.testing.wer import normalize_words, reference_compounds, split_compounds, word_error_rate
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "audio"
 FILES = [SHARED / "long_en" / "ljspeech_LJ001-0001_to_0032_continuous.flac",
@@ -95,16 +92,16 @@ def interval(chunked: list[float], whole: list[float]) -> str:
     return f"{mean - half:+.2f} .. {mean + half:+.2f}"
 
 
-async def run_file(path: Path, engine: stt.LocalEngine, chunks: list[int], overlaps: list[int],
+async def run_file(path: Path, engine: LocalEngine, chunks: list[int], overlaps: list[int],
                    retry: bool, leads: list[float], modes: tuple[bool, ...] = (False,)) -> list[str]:
     """Rows for one file. With several ``leads`` (seconds of silence put before the audio),
     every WER is the mean over them and the near-cut counts are their sums. ``modes`` says
     whether the chunked runs condition each chunk on the text before it (one row for each)."""
     reference = path.with_suffix(".txt").read_text()
-    again = engine if retry else None
+    whole_file = RunOptions(chunk_seconds=10_000, retry_flagged=retry)
     audio, rate = sf.read(path, dtype="float32")
     inputs = [(np.concatenate([np.zeros(int(lead * rate), dtype=np.float32), audio]), rate) for lead in leads]
-    wholes = [await transcribe_audio(x, engine, chunk_options=stt.ChunkOptions(target_seconds=10_000), retry=again)
+    wholes = [await transcribe_audio(x, engine, whole_file)
               for x in inputs]
     whole_wers = [word_error_rate(reference, w.text) for w in wholes]
     whole_strict = statistics.mean(word_error_rate(reference, w.text, strict=True) for w in wholes)
@@ -112,12 +109,12 @@ async def run_file(path: Path, engine: stt.LocalEngine, chunks: list[int], overl
     rows = [f"| {path.stem[:32]} | whole | - | 1 | {whole_wer * 100:.2f} | - | - | - | - | {whole_strict * 100:.2f} |"]
     for size in chunks:
         for overlap in overlaps:
-            options = stt.ChunkOptions(target_seconds=size, overlap_seconds=overlap, search_seconds=size / 6)
+            options = RunOptions(chunk_seconds=size, overlap_seconds=overlap, search_seconds=size / 6,
+                                 retry_flagged=retry)
             for condition in modes:
                 wers, stricts, counts = [], [], [0, 0, 0, 0]
                 for x, whole in zip(inputs, wholes):
-                    chunked = await transcribe_audio(x, engine, chunk_options=options, retry=again,
-                                                     condition_on_previous=condition)
+                    chunked = await transcribe_audio(x, engine, replace(options, condition_on_previous=condition))
                     wers.append(word_error_rate(reference, chunked.text))
                     stricts.append(word_error_rate(reference, chunked.text, strict=True))
                     regions = cut_regions(chunked)
@@ -135,14 +132,14 @@ async def run_file(path: Path, engine: stt.LocalEngine, chunks: list[int], overl
     return rows
 
 
-async def noise_floor(path: Path, engine: stt.LocalEngine, leads: list[float]) -> str:
+async def noise_floor(path: Path, engine: LocalEngine, leads: list[float]) -> str:
     """One row: the whole-file WER with each amount of leading silence, and their spread."""
     reference = path.with_suffix(".txt").read_text()
     audio, rate = sf.read(path, dtype="float32")
     wers = []
     for lead in leads:
         padded = np.concatenate([np.zeros(int(lead * rate), dtype=np.float32), audio])
-        whole = await transcribe_audio((padded, rate), engine, chunk_options=stt.ChunkOptions(target_seconds=10_000))
+        whole = await transcribe_audio((padded, rate), engine, RunOptions(chunk_seconds=10_000))
         wers.append(word_error_rate(reference, whole.text) * 100)
     cells = " | ".join(f"{w:.2f}" for w in wers)
     return (f"| {path.stem[:32]} | {cells} | {max(wers) - min(wers):.2f} | "
@@ -163,7 +160,7 @@ def main() -> None:
     args = parser.parse_args()
     chunks = [int(x) for x in args.chunks.split(",")]
     overlaps = [int(x) for x in args.overlaps.split(",")]
-    engine = stt.LocalEngine()
+    engine = LocalEngine()
     if args.noise_floor:
         leads = [0.0, 0.25, 0.5, 1.0, 2.0]
         print("| file | " + " | ".join(f"+{x:g} s" for x in leads) + " | range pp | stdev pp |")

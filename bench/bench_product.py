@@ -30,8 +30,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import soundfile as sf  # noqa: E402
 from make_long_audio import SHARED, make_long_mp3  # noqa: E402
 
-from stt_toolkit.ffmpeg import ffmpeg_binary  # noqa: E402
-from stt_toolkit.testing import Action, FakeWhisperServer  # noqa: E402
+from stt_toolkit.audio.ffmpeg import ffmpeg_binary
+from stt_toolkit.testing import Action, FakeWhisperServer
 
 FORMATS = [("mp3", ["-ar", "44100", "-c:a", "libmp3lame"]), ("m4a", ["-ar", "44100", "-c:a", "aac"]),
            ("ogg", ["-ar", "44100", "-c:a", "libvorbis"]), ("opus", ["-ar", "48000", "-c:a", "libopus"]),

@@ -3,7 +3,7 @@
     python bench/bench_retry.py [--chunk 60] [--overlap 5] [--contexts 0,1,2]
 
 Each long_en file is transcribed in chunks with ``low_logprob=0`` (so every segment carries
-``low_confidence``), then :func:`stt_toolkit.retry.retry_flagged` retries them all with each
+``low_confidence``), then :func:`stt_toolkit.run.repairs.retry_flagged` retries them all with each
 amount of context audio. Prints WER % of the first pass and of each retried transcript.
 """
 
@@ -14,21 +14,21 @@ import asyncio
 import tempfile
 from pathlib import Path
 
-import stt_toolkit as stt
-from stt_toolkit.engines.base import TranscribeOptions
-from stt_toolkit.pipeline import transcribe_audio
-from stt_toolkit.preprocess import preprocess
-from stt_toolkit.quality import QualityOptions
-from stt_toolkit.retry import RetryOptions, retry_flagged
-from stt_toolkit.wer import word_error_rate
+from stt_toolkit.assemble.retry import RetryOptions
+from stt_toolkit.audio.decode import preprocess
+from stt_toolkit.core.options import QualityOptions, RunOptions, TranscribeOptions
+from stt_toolkit.engines import LocalEngine
+from stt_toolkit.run.file import transcribe_audio
+from stt_toolkit.run.repairs import retry_flagged
+from stt_toolkit.testing.wer import word_error_rate
 
 LONG_EN = Path(__file__).resolve().parents[2] / "shared" / "audio" / "long_en"
 
 
-async def row(src: Path, engine: stt.LocalEngine, chunks: stt.ChunkOptions, contexts: list[float]) -> str:
+async def row(src: Path, engine: LocalEngine, chunks: RunOptions, contexts: list[float]) -> str:
     reference = src.with_suffix(".txt").read_text()
     quality = QualityOptions(low_logprob=0.0)
-    first = await transcribe_audio(src, engine, chunk_options=chunks, quality=quality, fill_gaps=False)
+    first = await transcribe_audio(src, engine, chunks, quality=quality)
     cells = [word_error_rate(reference, first.text) * 100]
     with tempfile.TemporaryDirectory() as tmp:
         info = preprocess(src, Path(tmp) / "audio.flac")
@@ -46,8 +46,9 @@ def main() -> None:
     parser.add_argument("--contexts", default="0,1,2")
     args = parser.parse_args()
     contexts = [float(x) for x in args.contexts.split(",")]
-    chunks = stt.ChunkOptions(target_seconds=args.chunk, overlap_seconds=args.overlap, search_seconds=args.chunk / 6)
-    engine = stt.LocalEngine()
+    chunks = RunOptions(chunk_seconds=args.chunk, overlap_seconds=args.overlap, search_seconds=args.chunk / 6,
+                        fill_gaps=False)
+    engine = LocalEngine()
     print("| file | first pass | " + " | ".join(f"retried, {c:g} s context" for c in contexts) + " |")
     print("|---|" + "---|" * (len(contexts) + 1))
     for src in sorted(LONG_EN.glob("*.flac")):

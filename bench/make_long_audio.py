@@ -16,8 +16,8 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
-from stt_toolkit.ffmpeg import ffmpeg_binary
-from stt_toolkit.preprocess import preprocess
+from stt_toolkit.audio.decode import preprocess
+from stt_toolkit.audio.ffmpeg import ffmpeg_binary
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "audio"
 

@@ -2,7 +2,7 @@
 
 Only clips whose licence allows redistribution (the demo-ok ones of ../shared/audio/README.md,
 and the public-domain LJSpeech reading) are taken. Short clips become 16 kHz mono FLAC made by
-:func:`stt_toolkit.preprocess` itself, so the tests see exactly the samples the pipeline would
+:func:`stt_toolkit.audio.decode.preprocess` itself, so the tests see exactly the samples the pipeline would
 make from the originals; the 3 min 49 s reading becomes 32 kbit/s Opus (0.9 MB instead of
 4.4 MB). Measured in one run (tiny.en, whole file): the Opus gives the same words as the
 original FLAC, WER 7.13 % without and 5.57 % with the stretched-word redo on both, and the
@@ -22,8 +22,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-import stt_toolkit as stt  # noqa: E402
-from stt_toolkit.ffmpeg import ffmpeg_binary  # noqa: E402
+from stt_toolkit.audio.decode import preprocess  # noqa: E402
+from stt_toolkit.audio.ffmpeg import ffmpeg_binary  # noqa: E402
 
 TO_FLAC = [
     "short_en/jfk_inaugural_1961_excerpt.wav",
@@ -48,7 +48,7 @@ def main() -> None:
         src = args.shared / name
         stem = src.stem
         if name in TO_FLAC:
-            stt.preprocess(src, args.out / f"{stem}.flac")
+            preprocess(src, args.out / f"{stem}.flac")
         elif name in AS_IS:
             shutil.copyfile(src, args.out / src.name)
         else:

@@ -1,79 +1,91 @@
 """stt-toolkit: long audio to accurate transcripts and subtitles.
 
-The pipeline: :func:`preprocess` (any media to 16 kHz mono FLAC), :func:`plan_chunks`
-(overlapping chunks cut in silences, each under the API's byte limit),
-:func:`export_chunk` / :func:`export_chunks` (the bytes of each chunk), then an engine
-(:func:`create_engine`: ``groq``, ``openai`` or the offline ``local``) through
-:func:`transcribe_chunks`.
+The front door: :func:`transcribe` / :func:`translate` one input (a path, bytes, a file
+object, an array) into a :class:`Transcript`; :func:`transcribe_many` files and folders into
+a stream of :class:`FileOutcome`; :func:`render` and :func:`save` a transcript as SRT, VTT,
+JSON or TXT. Every keyword is a field of :class:`RunOptions` and a flag of the CLI. Every
+error is an :class:`SttError`.
+
+Only the names in ``__all__`` (and :mod:`stt_toolkit.testing`) are public. The subpackages
+(``core``, ``audio``, ``engines``, ``assemble``, ``output``, ``run``, ``cli``; see
+ARCHITECTURE.md) are the implementation: importable, but they may change in any release.
 """
 
-from .chunking import (
-    DEFAULT_MAX_BYTES, DEV_TIER_MAX_BYTES, ChunkOptions, EnergyProfile, export_chunk, export_chunks,
-    measure_energy, plan_chunks, split_chunk,
+from .core import __version__, errors  # noqa: F401 - `from stt_toolkit import errors` reaches the tree
+from .core.billing import Usage
+from .core.errors import (
+    ApiConnectionError,
+    ApiError,
+    ApiStatusError,
+    ApiTimeout,
+    AudioError,
+    AudioFileNotFound,
+    AuthenticationError,
+    BadAudioRequest,
+    ChunkingError,
+    ChunkTooLarge,
+    CorruptAudioError,
+    EmptyAudioError,
+    EmptyAudioFile,
+    EngineError,
+    FfmpegError,
+    InvalidResponse,
+    MissingDependency,
+    ModelNotFound,
+    NoAudioStream,
+    NotAudioError,
+    OutputBusy,
+    OutputError,
+    PayloadTooLarge,
+    RateLimited,
+    SttError,
+    TruncatedAudioError,
+    UnknownOption,
+    UnreadableAudioFile,
+    UnsupportedTask,
+    UsageError,
 )
-from .engines import ApiEngine, ApiOptions, Engine, LocalEngine, TranscribeOptions, Usage, create_engine
-from .errors import (
-    ApiConnectionError, ApiError, ApiStatusError, ApiTimeout, AudioError, AudioFileNotFound, AuthenticationError,
-    BadAudioRequest, ChunkingError, ChunkTooLarge, CorruptAudioError, EmptyAudioError, EmptyAudioFile, EngineError,
-    FfmpegError, InvalidResponse, MissingDependency, ModelNotFound, NoAudioStream, NotAudioError, OutputBusy,
-    PayloadTooLarge, RateLimited, SttError, TruncatedAudioError, UnreadableAudioFile, UnsupportedTask, UsageError,
-)
-from .batch import BatchSummary, FileOutcome
-from .facade import atranscribe, atranscribe_many, atranslate, transcribe, transcribe_many, translate
-from .options import RunOptions
-from .pipeline import transcribe_audio, transcribe_chunks
-from .quality import QualityOptions
-from .transcript import Transcript
-from .preprocess import preprocess
-from .types import AudioInfo, Chunk, ChunkAudio, ChunkResult, Segment, Word
-
-__version__ = "0.1.0"
+from .core.options import CueOptions, RunOptions
+from .core.records import Segment, Word
+from .core.transcript import QualitySummary, Transcript
+from .output.writers import render, save
+from .run.batch import FileOutcome
+from .run.facade import atranscribe, atranscribe_many, atranslate, transcribe, transcribe_many, translate
 
 __all__ = [
     "ApiConnectionError",
-    "ApiEngine",
     "ApiError",
-    "ApiOptions",
     "ApiStatusError",
     "ApiTimeout",
     "AudioError",
     "AudioFileNotFound",
-    "AudioInfo",
     "AuthenticationError",
     "BadAudioRequest",
-    "BatchSummary",
-    "Chunk",
-    "ChunkAudio",
-    "ChunkOptions",
-    "ChunkResult",
     "ChunkTooLarge",
     "ChunkingError",
     "CorruptAudioError",
-    "DEFAULT_MAX_BYTES",
-    "DEV_TIER_MAX_BYTES",
+    "CueOptions",
     "EmptyAudioError",
     "EmptyAudioFile",
-    "EnergyProfile",
-    "Engine",
     "EngineError",
     "FfmpegError",
     "FileOutcome",
     "InvalidResponse",
-    "LocalEngine",
     "MissingDependency",
     "ModelNotFound",
     "NoAudioStream",
     "NotAudioError",
     "OutputBusy",
+    "OutputError",
     "PayloadTooLarge",
-    "QualityOptions",
+    "QualitySummary",
     "RateLimited",
     "RunOptions",
     "Segment",
     "SttError",
-    "TranscribeOptions",
     "Transcript",
     "TruncatedAudioError",
+    "UnknownOption",
     "UnreadableAudioFile",
     "UnsupportedTask",
     "Usage",
@@ -83,16 +95,9 @@ __all__ = [
     "atranscribe",
     "atranscribe_many",
     "atranslate",
-    "create_engine",
-    "export_chunk",
-    "export_chunks",
-    "measure_energy",
-    "plan_chunks",
-    "preprocess",
-    "split_chunk",
+    "render",
+    "save",
     "transcribe",
-    "transcribe_audio",
-    "transcribe_chunks",
     "transcribe_many",
     "translate",
 ]

@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 import soundfile as sf
 
+from stt_toolkit.audio.ffmpeg import ffmpeg_binary
 from stt_toolkit.engines import LocalEngine
-from stt_toolkit.ffmpeg import ffmpeg_binary
 
 REPO = Path(__file__).resolve().parent.parent
 DATA = REPO / "tests" / "data"

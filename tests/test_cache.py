@@ -10,12 +10,12 @@ from typing import Any
 
 import pytest
 
-from stt_toolkit.batch import CACHE_FOLDER, process_files
-from stt_toolkit.cache import _digest
-from stt_toolkit.files import find_media_files
-from stt_toolkit.options import RunOptions
+from stt_toolkit.core.options import RunOptions
+from stt_toolkit.core.transcript import Transcript
+from stt_toolkit.run.batch import CACHE_FOLDER, process_files
+from stt_toolkit.run.cache import _digest
+from stt_toolkit.run.inputs import find_media_files
 from stt_toolkit.testing import Action, FakeWhisperServer
-from stt_toolkit.transcript import Transcript
 
 KEY = "gsk_test_cache_0123456789"
 

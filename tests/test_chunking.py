@@ -13,12 +13,17 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import stt_toolkit as stt
-from stt_toolkit.chunking import EnergyProfile, estimate_bytes_per_second, plan_from_energy, quietest_point
+from stt_toolkit.audio.decode import preprocess
+from stt_toolkit.audio.encode import export_chunk, export_chunks
+from stt_toolkit.audio.energy import estimate_bytes_per_second, measure_energy
+from stt_toolkit.audio.plan import plan_chunks, plan_from_energy, quietest_point, split_chunk
+from stt_toolkit.core.options import ChunkOptions
+from stt_toolkit.core.records import Chunk, EnergyProfile
 
 SR = 16000
 
 
-def check_plan(chunks: list[stt.Chunk], total: int, options: stt.ChunkOptions, bytes_per_second: float) -> None:
+def check_plan(chunks: list[Chunk], total: int, options: ChunkOptions, bytes_per_second: float) -> None:
     """The invariants every plan keeps."""
     overlap = round(options.overlap_seconds * SR)
     assert chunks[0].start == chunks[0].keep_start == 0
@@ -43,8 +48,8 @@ def flat_profile(db: np.ndarray, flen: int = 320) -> EnergyProfile:
 def test_cuts_land_in_the_known_silences(flac_with_silences: Callable[..., Path]) -> None:
     silences = [(20, 21), (55.0, 55.6), (58, 59.5), (118.2, 118.8), (125, 126.5), (180, 180.8)]
     flac = flac_with_silences(200, silences)
-    options = stt.ChunkOptions(target_seconds=60, overlap_seconds=4, search_seconds=10)
-    chunks = stt.plan_chunks(flac, options)
+    options = ChunkOptions(target_seconds=60, overlap_seconds=4, search_seconds=10)
+    chunks = plan_chunks(flac, options)
     cuts = [c.keep_start / SR for c in chunks[1:]]
     # the longest silence inside each search window, at its middle
     assert cuts == pytest.approx([58.75, 125.75, 180.4], abs=0.05)
@@ -64,15 +69,15 @@ def test_quietest_point_prefers_the_longest_pause_then_the_nearest() -> None:
 
 def test_short_audio_is_one_chunk_and_empty_audio_is_refused() -> None:
     five_seconds = flat_profile(np.full(250, -30.0))
-    [only] = plan_from_energy(five_seconds, stt.ChunkOptions(), 20000)
+    [only] = plan_from_energy(five_seconds, ChunkOptions(), 20000)
     assert (only.start, only.end, only.keep_start, only.keep_end) == (0, 5 * SR, 0, 5 * SR)
     with pytest.raises(stt.ChunkingError):
-        plan_from_energy(flat_profile(np.zeros(0)), stt.ChunkOptions(), 20000)
+        plan_from_energy(flat_profile(np.zeros(0)), ChunkOptions(), 20000)
 
 
 @pytest.mark.parametrize("extra", [0.5, 3, 9.9, 25])
 def test_no_tail_shorter_than_the_billing_minimum(extra: float) -> None:
-    options = stt.ChunkOptions(target_seconds=60, overlap_seconds=4, search_seconds=10)
+    options = ChunkOptions(target_seconds=60, overlap_seconds=4, search_seconds=10)
     profile = flat_profile(np.random.default_rng(0).uniform(-60, -20, int((120 + extra) * 50)))
     chunks = plan_from_energy(profile, options, 20000)
     assert min(c.keep_end - c.keep_start for c in chunks) >= 10 * SR
@@ -80,20 +85,20 @@ def test_no_tail_shorter_than_the_billing_minimum(extra: float) -> None:
 
 
 def test_byte_limit_shrinks_the_target() -> None:
-    options = stt.ChunkOptions(target_seconds=600, overlap_seconds=10, search_seconds=30, max_bytes=1_000_000)
+    options = ChunkOptions(target_seconds=600, overlap_seconds=10, search_seconds=30, max_bytes=1_000_000)
     profile = flat_profile(np.random.default_rng(1).uniform(-60, -20, 3600 * 50))
     chunks = plan_from_energy(profile, options, 32000)
     assert max(c.duration for c in chunks) <= (1_000_000 - 8192) / 32000
     check_plan(chunks, profile.total_samples, options, 32000)
     with pytest.raises(stt.ChunkingError, match="max_bytes"):
-        plan_from_energy(profile, stt.ChunkOptions(max_bytes=100_000), 32000)
+        plan_from_energy(profile, ChunkOptions(max_bytes=100_000), 32000)
 
 
 def test_options_are_validated() -> None:
     for bad in ({"target_seconds": 0}, {"overlap_seconds": -1}, {"overlap_seconds": 700},
                 {"codec": "mp3"}, {"max_bytes": 10}):
         with pytest.raises(ValueError):
-            stt.ChunkOptions(**bad)  # type: ignore[arg-type]
+            ChunkOptions(**bad)  # type: ignore[arg-type]
 
 
 @settings(max_examples=300, deadline=None)
@@ -108,7 +113,7 @@ def test_options_are_validated() -> None:
 )
 def test_plan_invariants_hold_for_any_audio(seconds: float, target: float, overlap_share: float, window: float,
                                             max_bytes: int, bytes_per_second: float, seed: int) -> None:
-    options = stt.ChunkOptions(target_seconds=target, overlap_seconds=min(20, target * overlap_share) * 0.5,
+    options = ChunkOptions(target_seconds=target, overlap_seconds=min(20, target * overlap_share) * 0.5,
                                search_seconds=window, max_bytes=max_bytes)
     frames = max(1, int(seconds * 50))
     db = np.random.default_rng(seed).uniform(-90, -10, frames)
@@ -126,9 +131,9 @@ def test_plan_invariants_hold_for_any_audio(seconds: float, target: float, overl
 def test_cuts_in_real_speech_are_in_quiet_places(speech: Path, joined_speech: Path, tmp_path: Path) -> None:
     for src in (speech / "ljspeech_LJ001-0001_to_0032_continuous.opus", joined_speech):
         name = src.name
-        info = stt.preprocess(src, tmp_path / f"{src.stem}.flac")
-        options = stt.ChunkOptions(target_seconds=30, overlap_seconds=2, search_seconds=5)
-        chunks = stt.plan_chunks(info, options)
+        info = preprocess(src, tmp_path / f"{src.stem}.flac")
+        options = ChunkOptions(target_seconds=30, overlap_seconds=2, search_seconds=5)
+        chunks = plan_chunks(info, options)
         assert len(chunks) >= 4
         check_plan(chunks, info.frames, options, estimate_bytes_per_second(info.path, "flac"))
         audio, _ = sf.read(info.path, dtype="float32")
@@ -140,23 +145,23 @@ def test_cuts_in_real_speech_are_in_quiet_places(speech: Path, joined_speech: Pa
 
 def test_energy_profile_streams_the_same_numbers(flac_with_silences: Callable[..., Path]) -> None:
     flac = flac_with_silences(30, [(10, 11)])
-    profile = stt.measure_energy(flac)
+    profile = measure_energy(flac)
     audio, _ = sf.read(flac, dtype="float32")
     power = np.square(audio[: len(audio) // 320 * 320]).reshape(-1, 320).mean(axis=1)
     smoothed = np.convolve(power, np.ones(5) / 5, mode="same")
     assert len(profile.db) == len(power)
     np.testing.assert_allclose(profile.db, 10 * np.log10(smoothed + 1e-12), atol=0.01)
-    region = stt.measure_energy(flac, start=16000 * 5, end=16000 * 15)
+    region = measure_energy(flac, start=16000 * 5, end=16000 * 15)
     assert region.offset == 80000 and len(region.db) == 500
 
 
 @pytest.mark.parametrize("codec", ["flac", "wav", "ogg-opus"])
 def test_export_is_the_exact_chunk(flac_with_silences: Callable[..., Path], codec: str) -> None:
     flac = flac_with_silences(100, [(30, 31), (62, 63)])
-    options = stt.ChunkOptions(target_seconds=30, overlap_seconds=2, search_seconds=5, codec=codec)  # type: ignore[arg-type]
-    chunks = stt.plan_chunks(flac, options)
+    options = ChunkOptions(target_seconds=30, overlap_seconds=2, search_seconds=5, codec=codec)  # type: ignore[arg-type]
+    chunks = plan_chunks(flac, options)
     source, _ = sf.read(flac, dtype="int16")
-    for audio in stt.export_chunks(flac, chunks, options):
+    for audio in export_chunks(flac, chunks, options):
         assert audio.codec == codec and audio.filename.startswith("chunk-")
         assert len(audio.data) <= options.max_bytes
         if codec == "ogg-opus":
@@ -169,7 +174,7 @@ def test_export_is_the_exact_chunk(flac_with_silences: Callable[..., Path], code
 
 def test_export_reads_only_the_chunk(flac_with_silences: Callable[..., Path], monkeypatch: pytest.MonkeyPatch) -> None:
     flac = flac_with_silences(120, [(40, 41), (80, 81)])
-    chunks = stt.plan_chunks(flac, stt.ChunkOptions(target_seconds=40, overlap_seconds=2, search_seconds=5))
+    chunks = plan_chunks(flac, ChunkOptions(target_seconds=40, overlap_seconds=2, search_seconds=5))
     reads: list[int] = []
     real_read = sf.SoundFile.read
 
@@ -178,16 +183,16 @@ def test_export_reads_only_the_chunk(flac_with_silences: Callable[..., Path], mo
         return real_read(self, frames, *args, **kwargs)
 
     monkeypatch.setattr(sf.SoundFile, "read", spy)
-    stt.export_chunk(flac, chunks[1])
+    export_chunk(flac, chunks[1])
     assert reads == [chunks[1].end - chunks[1].start]
 
 
 def test_oversize_chunks_are_split_and_still_cover_everything(flac_with_silences: Callable[..., Path]) -> None:
     flac = flac_with_silences(90, [(20, 20.5), (44, 45), (70, 70.5)])
-    options = stt.ChunkOptions(target_seconds=60, overlap_seconds=2, search_seconds=5, max_bytes=1_000_000)
-    profile = stt.measure_energy(flac)
+    options = ChunkOptions(target_seconds=60, overlap_seconds=2, search_seconds=5, max_bytes=1_000_000)
+    profile = measure_energy(flac)
     chunks = plan_from_energy(profile, options, bytes_per_second=5000)  # a far too hopeful estimate
-    exported = list(stt.export_chunks(flac, chunks, options))
+    exported = list(export_chunks(flac, chunks, options))
     assert len(exported) > len(chunks)
     assert all(len(a.data) <= options.max_bytes for a in exported)
     assert any(a.chunk.part for a in exported)
@@ -198,12 +203,12 @@ def test_oversize_chunks_are_split_and_still_cover_everything(flac_with_silences
 
 def test_split_chunk_cuts_near_the_middle_in_silence(flac_with_silences: Callable[..., Path]) -> None:
     flac = flac_with_silences(60, [(31, 32)])
-    options = stt.ChunkOptions(target_seconds=60, overlap_seconds=2, search_seconds=10)
-    [whole] = stt.plan_chunks(flac, options)
-    left, right = stt.split_chunk(whole, stt.measure_energy(flac), options)
+    options = ChunkOptions(target_seconds=60, overlap_seconds=2, search_seconds=10)
+    [whole] = plan_chunks(flac, options)
+    left, right = split_chunk(whole, measure_energy(flac), options)
     assert left.keep_end == right.keep_start == pytest.approx(31.5 * SR, abs=800)
     assert (left.name, right.name) == ("0.0", "0.1")
     assert left.end - right.start == 2 * SR
-    tiny = stt.Chunk(0, 0, 15 * SR, 0, 15 * SR)
+    tiny = Chunk(0, 0, 15 * SR, 0, 15 * SR)
     with pytest.raises(stt.ChunkingError, match="too short"):
-        stt.split_chunk(tiny, stt.measure_energy(flac), options)
+        split_chunk(tiny, measure_energy(flac), options)

@@ -18,6 +18,7 @@ import soundfile as sf
 
 import stt_toolkit as stt
 from stt_toolkit import cli
+from stt_toolkit.audio.decode import preprocess
 from stt_toolkit.testing import Action, FakeWhisperServer
 
 KEY = "gsk_test_cli_errors_0123456789"
@@ -56,10 +57,10 @@ def test_a_damaged_file_already_in_the_target_format_is_checked_like_any_other(
     damaged[len(data) // 3: len(data) // 3 + 3000] = bytes(3000)
     (tmp_path / "damaged.flac").write_bytes(bytes(damaged))
     with pytest.raises(stt.TruncatedAudioError):
-        stt.preprocess(tmp_path / "cut.flac", tmp_path / "o1.flac")
+        preprocess(tmp_path / "cut.flac", tmp_path / "o1.flac")
     with pytest.raises(stt.CorruptAudioError):
-        stt.preprocess(tmp_path / "damaged.flac", tmp_path / "o2.flac")
-    kept = stt.preprocess(tmp_path / "damaged.flac", tmp_path / "o3.flac", strict=False)
+        preprocess(tmp_path / "damaged.flac", tmp_path / "o2.flac")
+    kept = preprocess(tmp_path / "damaged.flac", tmp_path / "o3.flac", strict=False)
     assert 10.0 < kept.duration < 12.0 and kept.decode_warnings
     folder = tmp_path / "in"
     folder.mkdir()
@@ -143,7 +144,7 @@ def test_a_bug_is_not_reported_as_a_usage_error(monkeypatch: pytest.MonkeyPatch,
     def broken(args: object) -> int:
         raise ValueError("a bug deep inside")
 
-    monkeypatch.setattr(cli, "_transcribe", broken)
+    monkeypatch.setattr(cli.commands, "transcribe", broken)
     assert cli.main(["transcribe", "x.wav"]) == 3
     assert "internal error" in capsys.readouterr().err
     assert cli.main(["transcribe", "x.wav", "--chunk-seconds", "-5"]) == 3, "the broken step is reached either way"
@@ -154,21 +155,21 @@ def test_a_full_disk_names_the_folder(tmp_path: Path, speechlike: Callable[[str,
     import asyncio
     import errno
 
-    from stt_toolkit import export
-    from stt_toolkit.batch import process_files
-    from stt_toolkit.files import find_media_files
-    from stt_toolkit.options import RunOptions
+    from stt_toolkit.core.options import RunOptions
+    from stt_toolkit.output import writers
+    from stt_toolkit.run.batch import process_files
+    from stt_toolkit.run.inputs import find_media_files
 
     def full(path: Path, data: object) -> None:
         raise OSError(errno.ENOSPC, "No space left on device")
 
     clip = speechlike("clip.wav", 11.0)
-    monkeypatch.setattr(export, "write_atomic", full)
+    monkeypatch.setattr(writers, "write_atomic", full)
     with FakeWhisperServer() as server:
         options = RunOptions(engine="groq", api_key=KEY, base_url=server.url, fill_gaps=False)
         summary = asyncio.run(process_files(find_media_files([clip]), tmp_path / "out", ["srt"], options))
     [outcome] = summary.outcomes
-    assert outcome.status == "failed" and outcome.error == f"cannot write {tmp_path / 'out'}: No space left on device"
+    assert outcome.status == "failed" and outcome.reason == f"cannot write {tmp_path / 'out'}: No space left on device"
 
 
 def test_small_things_a_user_trips_on(tmp_path: Path, speechlike: Callable[[str, float], Path]) -> None:

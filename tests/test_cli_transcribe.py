@@ -15,9 +15,9 @@ import pytest
 import srt
 
 from stt_toolkit.cli import build_parser, run_options
-from stt_toolkit.options import RunOptions
+from stt_toolkit.core.options import RunOptions
+from stt_toolkit.core.transcript import Transcript
 from stt_toolkit.testing import Action, FakeWhisperServer
-from stt_toolkit.transcript import Transcript
 from tests.conftest import MakeMedia, sine_input
 
 KEY = "gsk_cli_test_key_never_printed_123456"

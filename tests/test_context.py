@@ -7,17 +7,20 @@ import itertools
 import subprocess
 import sys
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
-import stt_toolkit as stt
-from stt_toolkit.context import CONTEXT_CHARS, previous_text, text_before, with_context
-from stt_toolkit.engines import GROQ, ApiEngine, ApiOptions, TranscribeOptions
-from stt_toolkit.pipeline import transcribe_audio, transcribe_chunks
+from stt_toolkit.assemble.context import CONTEXT_CHARS, previous_text, text_before, with_context
+from stt_toolkit.audio.plan import plan_chunks
+from stt_toolkit.core.options import ApiOptions, ChunkOptions, RunOptions, TranscribeOptions
+from stt_toolkit.core.records import Chunk, ChunkResult, Segment, Word
+from stt_toolkit.engines import GROQ, ApiEngine, LocalEngine
+from stt_toolkit.run.chunks import transcribe_chunks
+from stt_toolkit.run.file import transcribe_audio
 from stt_toolkit.testing import Action, FakeWhisperServer
-from stt_toolkit.types import Chunk, ChunkResult, Segment, Word
-from stt_toolkit.wer import word_error_rate
+from stt_toolkit.testing.wer import word_error_rate
 
 SR = 16000
 KEY = "gsk_context_test_key_0123456789"
@@ -70,7 +73,7 @@ def test_the_users_prompt_comes_first() -> None:
 
 def _run(flac: Path, server: FakeWhisperServer, condition: bool) -> list[ChunkResult]:
     engine = ApiEngine(GROQ, api_key=KEY, base_url=server.url, options=ApiOptions(concurrency=4))
-    chunks = stt.plan_chunks(flac, stt.ChunkOptions(target_seconds=20, overlap_seconds=4, search_seconds=2))
+    chunks = plan_chunks(flac, ChunkOptions(target_seconds=20, overlap_seconds=4, search_seconds=2))
 
     async def go() -> list[ChunkResult]:
         try:
@@ -128,7 +131,7 @@ def test_cli_flag_sends_a_files_chunks_in_turn(
 
 @pytest.mark.slow
 def test_prompted_chunks_with_the_real_model_lose_nothing_at_the_starts(speech: Path,
-                                                                        local_engine: stt.LocalEngine) -> None:
+                                                                        local_engine: LocalEngine) -> None:
     # LJSpeech reading, 60 s chunks with 2 s overlaps: each chunk prompted with the text before
     # it. Measured (bench/bench_merge.py, mean of 3 runs): 7.7 % WER unprompted, 5.2 % prompted,
     # 6.9 % whole-file. A prompt that echoed the overlap's words made tiny.en skip the first
@@ -136,9 +139,9 @@ def test_prompted_chunks_with_the_real_model_lose_nothing_at_the_starts(speech: 
     src = speech / "ljspeech_LJ001-0001_to_0032_continuous.opus"
     reference = src.with_suffix(".txt").read_text()
     engine = local_engine
-    chunks = stt.ChunkOptions(target_seconds=60, overlap_seconds=2, search_seconds=10)
-    plain = asyncio.run(transcribe_audio(src, engine, chunk_options=chunks))
-    prompted = asyncio.run(transcribe_audio(src, engine, chunk_options=chunks, condition_on_previous=True))
+    chunks = RunOptions(chunk_seconds=60, overlap_seconds=2, search_seconds=10)
+    plain = asyncio.run(transcribe_audio(src, engine, chunks))
+    prompted = asyncio.run(transcribe_audio(src, engine, replace(chunks, condition_on_previous=True)))
     assert len(prompted.chunks) == 4
     assert word_error_rate(reference, prompted.text) <= word_error_rate(reference, plain.text) + 0.005
     times = [w.start for w in prompted.words]

@@ -12,11 +12,13 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-import stt_toolkit as stt
 from stt_toolkit import errors
-from stt_toolkit.engines import GROQ, OPENAI, ApiEngine, ApiOptions, TranscribeOptions
+from stt_toolkit.audio.plan import plan_chunks
+from stt_toolkit.core.options import ApiOptions, ChunkOptions, TranscribeOptions
+from stt_toolkit.core.records import Chunk, ChunkResult
+from stt_toolkit.engines import GROQ, OPENAI, ApiEngine
 from stt_toolkit.engines.limits import REAL_TIME, Timer
-from stt_toolkit.pipeline import transcribe_chunks
+from stt_toolkit.run.chunks import transcribe_chunks
 from stt_toolkit.testing import Action, FakeWhisperServer, FastTimer
 
 KEY = "gsk_test_secret_key_do_not_log_0123456789"
@@ -40,16 +42,16 @@ def noise_flac(tmp_path: Path) -> Callable[[float], Path]:
     return make
 
 
-def plan(flac: Path, seconds: float = 12.0) -> list[stt.Chunk]:
-    return stt.plan_chunks(flac, stt.ChunkOptions(target_seconds=seconds, overlap_seconds=1, search_seconds=1))
+def plan(flac: Path, seconds: float = 12.0) -> list[Chunk]:
+    return plan_chunks(flac, ChunkOptions(target_seconds=seconds, overlap_seconds=1, search_seconds=1))
 
 
 def engine_for(server: FakeWhisperServer, timer: Timer = REAL_TIME, **options: object) -> ApiEngine:
     return ApiEngine(GROQ, api_key=KEY, base_url=server.url, options=ApiOptions(**{**FAST, **options}), timer=timer)
 
 
-def run(flac: Path, engine: ApiEngine, chunk_seconds: float = 12.0, **kwargs: object) -> list[stt.ChunkResult]:
-    async def go() -> list[stt.ChunkResult]:
+def run(flac: Path, engine: ApiEngine, chunk_seconds: float = 12.0, **kwargs: object) -> list[ChunkResult]:
+    async def go() -> list[ChunkResult]:
         try:
             return await transcribe_chunks(flac, plan(flac, chunk_seconds), engine, **kwargs)  # type: ignore[arg-type]
         finally:

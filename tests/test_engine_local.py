@@ -9,11 +9,15 @@ from pathlib import Path
 
 import pytest
 
-import stt_toolkit as stt
 from stt_toolkit import errors
-from stt_toolkit.engines import LocalEngine, TranscribeOptions, create_engine
+from stt_toolkit.audio.decode import preprocess
+from stt_toolkit.audio.encode import export_chunk
+from stt_toolkit.audio.plan import plan_chunks
+from stt_toolkit.core.options import TranscribeOptions
+from stt_toolkit.core.records import ChunkAudio
+from stt_toolkit.engines import LocalEngine, create_engine
 from stt_toolkit.engines.models import tiny_en_path
-from stt_toolkit.wer import normalize_words, word_error_rate
+from stt_toolkit.testing.wer import normalize_words, word_error_rate
 
 
 @pytest.fixture
@@ -21,10 +25,10 @@ def engine(local_engine: LocalEngine) -> LocalEngine:
     return local_engine
 
 
-def one_chunk(path: Path) -> stt.ChunkAudio:
-    info = stt.preprocess(path)
-    [chunk] = stt.plan_chunks(info)
-    audio = stt.export_chunk(info, chunk)
+def one_chunk(path: Path) -> ChunkAudio:
+    info = preprocess(path)
+    [chunk] = plan_chunks(info)
+    audio = export_chunk(info, chunk)
     if info.reencoded:
         info.path.unlink()
     return audio

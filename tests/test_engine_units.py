@@ -10,12 +10,14 @@ from datetime import datetime, timedelta, timezone
 import httpx
 import pytest
 
-from stt_toolkit import Chunk, ChunkAudio, errors
-from stt_toolkit.engines import GROQ, ApiEngine, ApiOptions, TranscribeOptions, can_translate
+from stt_toolkit import errors
+from stt_toolkit.core.languages import language_code
+from stt_toolkit.core.options import ApiOptions, TranscribeOptions
+from stt_toolkit.core.records import Chunk, ChunkAudio
+from stt_toolkit.engines import GROQ, ApiEngine, can_translate
 from stt_toolkit.engines.api import build_form, resolve_base_url
 from stt_toolkit.engines.limits import PauseGate, SlidingWindow, backoff_seconds, retry_after_seconds
 from stt_toolkit.engines.response import parse_verbose_json
-from stt_toolkit.languages import language_code
 
 CHUNK = Chunk(index=0, start=0, end=160000, keep_start=0, keep_end=160000)
 

@@ -12,12 +12,14 @@ import webvtt
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from stt_toolkit.cues import CueOptions, build_cues
-from stt_toolkit.export import format_timestamp, render, write_outputs
-from stt_toolkit.ffmpeg import ffmpeg_binary
-from stt_toolkit.quality import flag_segments
-from stt_toolkit.transcript import Transcript
-from stt_toolkit.types import Segment, Word
+from stt_toolkit.assemble.quality import flag_segments
+from stt_toolkit.audio.ffmpeg import ffmpeg_binary
+from stt_toolkit.core.options import RunOptions
+from stt_toolkit.core.records import Segment, Word
+from stt_toolkit.core.transcript import Transcript
+from stt_toolkit.output.cues import CueOptions, build_cues
+from stt_toolkit.output.timecode import format_timestamp
+from stt_toolkit.output.writers import render, save, write_outputs
 
 
 def transcript_of(words: list[tuple[str, float, float]], per_segment: int = 8, language: str = "en",
@@ -29,7 +31,7 @@ def transcript_of(words: list[tuple[str, float, float]], per_segment: int = 8, l
                                 segment_values.get("avg_logprob", -0.2), segment_values.get("no_speech_prob", 0.01),
                                 1.5, 0.0, group))
     duration = words[-1][2] + 1 if words else 0.0
-    return Transcript(" ".join(w for w, _, _ in words), language, duration, flag_segments(segments))
+    return Transcript(language, duration, flag_segments(segments))
 
 
 def speech(n: int, start: float = 0.0, step: float = 0.4, text: str = "word") -> list[tuple[str, float, float]]:
@@ -85,7 +87,7 @@ def test_text_is_escaped_and_never_contains_an_arrow(tmp_path: Path) -> None:
 
 
 def test_edge_cases(tmp_path: Path) -> None:
-    empty = Transcript("", None, 0.0, ())
+    empty = Transcript(None, 0.0, ())
     assert render(empty, "srt") == "" and render(empty, "vtt") == "WEBVTT\n\n" and render(empty, "txt") == ""
     assert vtt_captions(render(empty, "vtt")) == []
     one = transcript_of([(" Hello.", 1.0, 1.2)])
@@ -123,9 +125,28 @@ def test_txt_paragraphs_and_hallucinations() -> None:
     assert render(ghost, "txt") == "" and render(ghost, "srt") == ""
 
 
+def test_every_format_follows_the_hallucination_setting_the_transcript_records() -> None:
+    # A flagged silence hallucination between two sentences: with keep_hallucinations the
+    # text and every format keep it; without, none does (the TXT once dropped it regardless).
+    segments = flag_segments([
+        Segment(0, 0.0, 2.0, " Hello there.", -0.2, 0.01, 1.2, 0.0,
+                (Word(" Hello", 0.0, 0.8), Word(" there.", 0.8, 2.0))),
+        Segment(1, 4.0, 6.0, " Thanks for watching!", -1.5, 0.9, 1.2, 0.0,
+                (Word(" Thanks", 4.0, 4.5), Word(" for", 4.5, 5.0), Word(" watching!", 5.0, 6.0))),
+        Segment(2, 8.0, 9.0, " Bye.", -0.2, 0.01, 1.2, 0.0, (Word(" Bye.", 8.0, 9.0),))])
+    assert "silence_hallucination" in segments[1].flags
+    for keep in (True, False):
+        transcript = Transcript("en", 10.0, segments, options=RunOptions(keep_hallucinations=keep))
+        shown = {"text": transcript.text, "json": Transcript.from_json(render(transcript, "json")).text,
+                 **{fmt: render(transcript, fmt) for fmt in ("srt", "vtt", "txt")}}
+        for name, text in shown.items():
+            assert ("watching" in text) is keep, (keep, name, text)
+            assert "Hello" in text and "Bye." in text, name
+
+
 def test_translation_segments_without_words_are_split_by_characters() -> None:
     segment = Segment(0, 0.0, 10.0, " " + "This is a fairly long translated sentence without any word times. " * 2)
-    transcript = Transcript(segment.text.strip(), "en", 10.0, (segment,), task="translate")
+    transcript = Transcript("en", 10.0, (segment,), task="translate")
     cues = build_cues(transcript.segments)
     assert len(cues) >= 2
     assert " ".join(c.text.replace("\n", " ") for c in cues) == segment.text.strip()
@@ -137,9 +158,9 @@ def test_write_outputs_and_save(tmp_path: Path) -> None:
     paths = write_outputs(transcript, tmp_path / "out", "talk", ["srt", "vtt", "json", "txt"])
     assert [p.name for p in paths] == ["talk.srt", "talk.vtt", "talk.json", "talk.txt"]
     assert Transcript.from_json(paths[2].read_text(encoding="utf-8")) == transcript
-    assert transcript.save(tmp_path / "again.srt").read_text() == render(transcript, "srt")
+    assert save(transcript, tmp_path / "again.srt").read_text() == render(transcript, "srt")
     with pytest.raises(ValueError, match="unknown format"):
-        transcript.save(tmp_path / "x.docx")
+        save(transcript, tmp_path / "x.docx")
     assert not list((tmp_path / "out").glob(".*"))
 
 

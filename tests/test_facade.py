@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 import stt_toolkit as stt
-from stt_toolkit.wer import word_error_rate
+from stt_toolkit.testing.wer import word_error_rate
 
 
 def test_transcribe_a_path_and_bytes(speech: Path) -> None:
@@ -26,7 +26,7 @@ def test_transcribe_many_yields_each_file(speech: Path, tmp_path: Path) -> None:
     paths = [speech / "librispeech_dev-clean_1272-128104-0000.flac", tmp_path / "bad.mp3"]
     outcomes = {o.input.path.name: o for o in stt.transcribe_many(paths, engine="local")}
     assert outcomes["librispeech_dev-clean_1272-128104-0000.flac"].status == "done"
-    assert outcomes["bad.mp3"].status == "failed" and "not an audio" in (outcomes["bad.mp3"].error or "")
+    assert outcomes["bad.mp3"].status == "failed" and "not an audio" in (outcomes["bad.mp3"].reason or "")
 
 
 def test_option_errors(speech: Path) -> None:

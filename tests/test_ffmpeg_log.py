@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-import stt_toolkit as stt
 from stt_toolkit import errors
-from stt_toolkit.ffmpeg import FFMPEG_ENV, bundled_ffmpeg, ffmpeg_binary, parse_log, parse_version, using_ffmpeg
+from stt_toolkit.audio.decode import preprocess
+from stt_toolkit.audio.ffmpeg import FFMPEG_ENV, bundled_ffmpeg, ffmpeg_binary, parse_log, parse_version, using_ffmpeg
 
 LOG = """[info] Input #0, mov,mp4,m4a,3gp,3g2,mj2, from 'talk.m4a':
 [info]   Duration: 01:02:03.50, start: 0.000000, bitrate: 131 kb/s
@@ -70,7 +70,7 @@ def test_the_bundled_binary_runs_whatever_is_on_path(tmp_path: Path, monkeypatch
     sine = tmp_path / "a.wav"
     subprocess.run([bundled_ffmpeg(), "-nostdin", "-loglevel", "error", "-f", "lavfi", "-i",
                     "sine=duration=1", str(sine)], check=True)
-    assert stt.preprocess(sine, tmp_path / "a.flac").duration == pytest.approx(1.0)
+    assert preprocess(sine, tmp_path / "a.flac").duration == pytest.approx(1.0)
 
 
 def test_another_binary_only_by_explicit_choice(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -3,19 +3,20 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-import stt_toolkit as stt
-from stt_toolkit.chunking import EnergyProfile
-from stt_toolkit.gaps import GapOptions, find_speech_gaps, find_stretched
-from stt_toolkit.pipeline import transcribe_audio
-from stt_toolkit.quality import segment_flags
-from stt_toolkit.retry import RetrySpan
-from stt_toolkit.types import Segment, Word
-from stt_toolkit.wer import normalize_words, word_error_rate
+from stt_toolkit.assemble.gaps import GapOptions, find_speech_gaps, find_stretched
+from stt_toolkit.assemble.quality import segment_flags
+from stt_toolkit.assemble.splice import Span
+from stt_toolkit.core.options import RunOptions
+from stt_toolkit.core.records import EnergyProfile, Segment, Word
+from stt_toolkit.engines import LocalEngine
+from stt_toolkit.run.file import transcribe_audio
+from stt_toolkit.testing.wer import normalize_words, word_error_rate
 
 
 def profile(db: np.ndarray) -> EnergyProfile:
@@ -36,14 +37,14 @@ def test_only_loud_gaps_are_found() -> None:
 
 
 @pytest.mark.slow
-def test_skipped_speech_is_recovered_with_the_real_model(speech: Path, local_engine: stt.LocalEngine) -> None:
+def test_skipped_speech_is_recovered_with_the_real_model(speech: Path, local_engine: LocalEngine) -> None:
     # In 20 s chunks of the LJSpeech reading, tiny.en skips "shapeliness of the letters
     # themselves" (the end of LJ001-0015, about 102 s): no word covers it, and the overlaps are too short
     # for a neighbour to have heard it.
     src = speech / "ljspeech_LJ001-0001_to_0032_continuous.opus"
-    options = stt.ChunkOptions(target_seconds=20, overlap_seconds=2, search_seconds=3)
-    plain = asyncio.run(transcribe_audio(src, local_engine, chunk_options=options, fill_gaps=False))
-    filled = asyncio.run(transcribe_audio(src, local_engine, chunk_options=options))
+    options = RunOptions(chunk_seconds=20, overlap_seconds=2, search_seconds=3)
+    plain = asyncio.run(transcribe_audio(src, local_engine, replace(options, fill_gaps=False)))
+    filled = asyncio.run(transcribe_audio(src, local_engine, options))
     assert "shapeliness" not in plain.text.lower()
     assert "shapeliness of the letters" in " ".join(normalize_words(filled.text))
     assert len(filled.words) > len(plain.words) and filled.usage.requests > plain.usage.requests
@@ -59,20 +60,20 @@ def test_a_segment_with_a_word_stretched_over_speech_is_found() -> None:
     words = (Word("but", 1.0, 1.3), Word("the", 1.4, 6.0), Word("first", 6.0, 6.5))
     quiet = (Word("so", 8.0, 8.3), Word("hmm", 8.4, 11.5))  # a long word over silence: a pause
     segments = [Segment(0, 1.0, 6.5, " but the first", words=words), Segment(1, 8.0, 11.5, " so hmm", words=quiet)]
-    assert find_stretched(segments, profile(db)) == [RetrySpan(0, 0, 1.0, 6.5)]
+    assert find_stretched(segments, profile(db)) == [Span(0, 0, 1.0, 6.5)]
     assert find_stretched(segments, profile(db), GapOptions(max_word=5.0)) == []
 
 
 @pytest.mark.slow
 def test_speech_hidden_under_a_stretched_word_is_recovered_with_the_real_model(
-        speech: Path, local_engine: stt.LocalEngine) -> None:
+        speech: Path, local_engine: LocalEngine) -> None:
     # tiny.en, whole file: "...in the fifteenth century, but the first" with "the" lasting
     # 4.5 s over "Bible actually dated, which also was printed at" (and "first" after it).
     src = speech / "ljspeech_LJ001-0001_to_0032_continuous.opus"
     reference = src.with_suffix(".txt").read_text()
-    whole = stt.ChunkOptions(target_seconds=10_000)
-    plain = asyncio.run(transcribe_audio(src, local_engine, chunk_options=whole, fill_gaps=False))
-    filled = asyncio.run(transcribe_audio(src, local_engine, chunk_options=whole))
+    whole = RunOptions(chunk_seconds=10_000)
+    plain = asyncio.run(transcribe_audio(src, local_engine, replace(whole, fill_gaps=False)))
+    filled = asyncio.run(transcribe_audio(src, local_engine, whole))
     assert "bible actually dated" not in " ".join(normalize_words(plain.text))
     said = " ".join(normalize_words(filled.text))
     i = said.index("century")

@@ -17,6 +17,10 @@ import srt
 
 import stt_toolkit as stt
 from stt_toolkit import errors
+from stt_toolkit.audio.plan import plan_chunks
+from stt_toolkit.core.options import ApiOptions
+from stt_toolkit.core.records import ChunkResult
+from stt_toolkit.engines import ApiEngine
 from stt_toolkit.testing import Action, FakeWhisperServer
 
 KEY = "gsk_test_hostile_0123456789abcdef"
@@ -89,7 +93,7 @@ def test_absurd_times_are_clamped_into_the_audio(flac_with_silences: Callable[..
         assert 0.0 <= item.start <= item.end <= transcript.duration, item
     starts = [w.start for w in transcript.words]
     assert starts == sorted(starts)
-    cues = list(srt.parse(transcript.to_srt()))
+    cues = list(srt.parse(stt.render(transcript, "srt")))
     assert cues and cues[-1].end.total_seconds() <= transcript.duration
 
 
@@ -98,20 +102,20 @@ def test_an_oversized_answer_is_refused_unread(flac_with_silences: Callable[...,
     padded = {**GOOD, "padding": "x" * 5000}
     with FakeWhisperServer() as server:
         server.default = lambda path, fields, seconds: Action(body=padded)
-        engine = stt.ApiEngine(api_key=KEY, base_url=server.url,
-                               options=stt.ApiOptions(max_attempts=1, max_answer_bytes=4096))
+        engine = ApiEngine(api_key=KEY, base_url=server.url,
+                               options=ApiOptions(max_attempts=1, max_answer_bytes=4096))
         with pytest.raises(errors.InvalidResponse, match="over 4096 bytes"):
             _run(src, engine)
 
 
-def _run(src: Path, engine: stt.ApiEngine) -> list[stt.ChunkResult]:
+def _run(src: Path, engine: ApiEngine) -> list[ChunkResult]:
     import asyncio
 
-    from stt_toolkit.pipeline import transcribe_chunks
+    from stt_toolkit.run.chunks import transcribe_chunks
 
-    async def go() -> list[stt.ChunkResult]:
+    async def go() -> list[ChunkResult]:
         try:
-            return await transcribe_chunks(src, stt.plan_chunks(src), engine)
+            return await transcribe_chunks(src, plan_chunks(src), engine)
         finally:
             await engine.aclose()
 
@@ -124,7 +128,7 @@ def test_a_server_that_drips_its_headers_cannot_hold_a_run(flac_with_silences: C
     src = flac_with_silences(12.0, [])
     with FakeWhisperServer() as server:
         server.default = lambda path, fields, seconds: Action(body=GOOD, drip=0.2)
-        engine = stt.ApiEngine(api_key=KEY, base_url=server.url, options=stt.ApiOptions(
+        engine = ApiEngine(api_key=KEY, base_url=server.url, options=ApiOptions(
             max_attempts=1, connect_timeout=1.0, read_timeout_base=1.0, read_timeout_per_audio_second=0.0,
             min_upload_bytes_per_second=1e7))
         started = time.monotonic()
@@ -144,6 +148,6 @@ def test_text_for_audio_that_does_not_exist_is_dropped(flac_with_silences: Calla
         server.script(Action(body=body))
         transcript = stt.transcribe(src, **options(server))
     assert [s.text.strip() for s in transcript.segments][-1] in ("part 9", "part 10")
-    cues = list(srt.parse(transcript.to_srt()))
+    cues = list(srt.parse(stt.render(transcript, "srt")))
     assert all(a.end <= b.start for a, b in zip(cues, cues[1:])), "no overlapping cues"
     assert all((c.end - c.start).total_seconds() >= 0.5 for c in cues[:-1]), "no flash cues"

@@ -8,8 +8,8 @@ from collections.abc import Sequence
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from stt_toolkit.merge import merge
-from stt_toolkit.types import Chunk, ChunkResult, Segment, Word
+from stt_toolkit.assemble.merge import merge
+from stt_toolkit.core.records import Chunk, ChunkResult, Segment, Word
 
 SR = 16000
 

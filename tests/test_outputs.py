@@ -108,7 +108,7 @@ def test_dash_o_names_a_folder(command: str, tmp_path: Path, tone: Path) -> None
 
 
 def test_the_naming_rule() -> None:
-    from stt_toolkit.files import InputFile, name_outputs
+    from stt_toolkit.run.inputs import InputFile, name_outputs
 
     items = [InputFile(Path("/d/a.mp3"), Path("a.mp3")), InputFile(Path("/d/a.wav"), Path("a.wav")),
              InputFile(Path("/d/b.mp3"), Path("b.mp3")), InputFile(Path("/x/talk.mp3"), Path("talk.mp3")),
@@ -143,7 +143,7 @@ def test_an_input_under_another_name_is_never_replaced(tmp_path: Path, tone: Pat
 
 
 def test_prepare_refuses_a_folder_another_run_is_writing(tmp_path: Path, tone: Path) -> None:
-    from stt_toolkit.runlock import output_lock
+    from stt_toolkit.run.lock import output_lock
 
     with output_lock(tmp_path / "out"):
         busy = cli("prepare", str(tone), "-o", "out", cwd=tmp_path)

@@ -15,10 +15,10 @@ import pytest
 import soundfile as sf
 
 import stt_toolkit as stt
-from stt_toolkit.ffmpeg import FFMPEG_ENV, bundled_ffmpeg, ffmpeg_binary
-from stt_toolkit.files import find_media_files
-from stt_toolkit.preprocess import build_command
-from stt_toolkit.types import SAMPLE_RATE
+from stt_toolkit.audio.decode import build_command, preprocess
+from stt_toolkit.audio.ffmpeg import FFMPEG_ENV, bundled_ffmpeg, ffmpeg_binary
+from stt_toolkit.core.records import SAMPLE_RATE, AudioInfo
+from stt_toolkit.run.inputs import find_media_files
 from tests.conftest import MakeMedia, sine_input
 
 
@@ -28,7 +28,7 @@ def dominant_frequency(path: Path) -> float:
     return float(np.fft.rfftfreq(len(data), 1 / sr)[spectrum.argmax()])
 
 
-def assert_target_flac(info: stt.AudioInfo, seconds: float, tolerance: float = 0.06) -> None:
+def assert_target_flac(info: AudioInfo, seconds: float, tolerance: float = 0.06) -> None:
     sfinfo = sf.info(info.path)
     assert (sfinfo.format, sfinfo.subtype, sfinfo.samplerate, sfinfo.channels) == ("FLAC", "PCM_16", 16000, 1)
     assert info.frames == sfinfo.frames
@@ -55,7 +55,7 @@ FORMATS = [
 def test_every_format_becomes_16k_mono_s16_flac(make_media: MakeMedia, tmp_path: Path, name: str,
                                                 args: list[str], codec: str, rate: int, channels: int) -> None:
     src = make_media(name, *sine_input(440, 3.0), *args)
-    info = stt.preprocess(src, tmp_path / "out" / "x.flac")
+    info = preprocess(src, tmp_path / "out" / "x.flac")
     assert_target_flac(info, 3.0)
     assert (info.source_codec, info.source_sample_rate, info.source_channels) == (codec, rate, channels)
     assert info.reencoded
@@ -67,7 +67,7 @@ def test_video_container_uses_first_audio_track_only(make_media: MakeMedia, tmp_
         "two_tracks.mkv", "-f", "lavfi", "-i", "testsrc=duration=2:size=64x48:rate=10",
         *sine_input(440, 2.0), *sine_input(1500, 2.0),
         "-map", "0:v", "-map", "1:a", "-map", "2:a", "-c:v", "libx264", "-c:a", "aac")
-    info = stt.preprocess(src, tmp_path / "x.flac")
+    info = preprocess(src, tmp_path / "x.flac")
     assert_target_flac(info, 2.0)
     assert dominant_frequency(info.path) == pytest.approx(440, abs=3)
 
@@ -75,7 +75,7 @@ def test_video_container_uses_first_audio_track_only(make_media: MakeMedia, tmp_
 def test_mp4_video_with_audio(make_media: MakeMedia, tmp_path: Path) -> None:
     src = make_media("clip.mp4", "-f", "lavfi", "-i", "testsrc=duration=2:size=64x48:rate=10",
                      *sine_input(660, 2.0), "-c:v", "libx264", "-c:a", "aac", "-shortest")
-    info = stt.preprocess(src, tmp_path / "x.flac")
+    info = preprocess(src, tmp_path / "x.flac")
     assert_target_flac(info, 2.0, tolerance=0.1)
     assert info.source_codec == "aac"
 
@@ -90,9 +90,9 @@ def test_command_maps_first_audio_track_and_forces_s16() -> None:
 def test_target_flac_is_not_reencoded(tmp_path: Path) -> None:
     src = tmp_path / "ready.flac"
     sf.write(src, (np.sin(np.arange(32000) / 5) * 8000).astype(np.int16), 16000, subtype="PCM_16")
-    same = stt.preprocess(src)
+    same = preprocess(src)
     assert same.path == src and not same.reencoded and same.duration == 2.0
-    copy = stt.preprocess(src, tmp_path / "copy" / "c.flac")
+    copy = preprocess(src, tmp_path / "copy" / "c.flac")
     assert not copy.reencoded
     assert copy.path.read_bytes() == src.read_bytes()
 
@@ -104,7 +104,7 @@ def test_timestamp_jumps_are_not_taken_for_corruption(make_media: MakeMedia, tmp
     reading = speech / "ljspeech_LJ001-0001_to_0032_continuous.opus"
     long_mp3 = make_media("long.mp3", "-i", str(reading), "-ar", "44100", "-c:a", "libmp3lame")
     cut = make_media("cut.ogg", "-ss", "133", "-t", "60", "-i", str(long_mp3), "-ar", "44100", "-c:a", "libvorbis")
-    info = stt.preprocess(cut, tmp_path / "x.flac")
+    info = preprocess(cut, tmp_path / "x.flac")
     assert info.duration == pytest.approx(60, abs=0.1) and not info.decode_warnings
 
 
@@ -112,7 +112,7 @@ def test_output_uses_full_size_flac_frames(make_media: MakeMedia, tmp_path: Path
     # Vorbis hands ffmpeg packets of a few hundred samples; the FLAC must still use 4096-sample
     # frames (STREAMINFO's max block size), or it comes out much larger and slow to decode.
     src = make_media("a.ogg", *sine_input(440, 5.0), "-c:a", "libvorbis")
-    info = stt.preprocess(src, tmp_path / "x.flac")
+    info = preprocess(src, tmp_path / "x.flac")
     header = info.path.read_bytes()[:16]
     assert header[:4] == b"fLaC"
     assert int.from_bytes(header[10:12], "big") == 4096
@@ -120,12 +120,12 @@ def test_output_uses_full_size_flac_frames(make_media: MakeMedia, tmp_path: Path
 
 def test_lossy_input_is_not_widened_to_24_bit(make_media: MakeMedia, tmp_path: Path) -> None:
     src = make_media("a.m4a", *sine_input(440, 3.0), "-c:a", "aac")
-    info = stt.preprocess(src, tmp_path / "x.flac")
+    info = preprocess(src, tmp_path / "x.flac")
     assert sf.info(info.path).subtype == "PCM_16"
 
 
 def test_without_dst_writes_a_temporary_file(make_media: MakeMedia) -> None:
-    info = stt.preprocess(make_media("a.wav", *sine_input(440, 1.0)))
+    info = preprocess(make_media("a.wav", *sine_input(440, 1.0)))
     try:
         assert info.path.exists() and info.path.suffix == ".flac"
         assert_target_flac(info, 1.0)
@@ -137,21 +137,21 @@ def test_without_dst_writes_a_temporary_file(make_media: MakeMedia) -> None:
 
 def test_bytes_and_file_objects(make_media: MakeMedia, tmp_path: Path) -> None:
     src = make_media("a.mp3", *sine_input(440, 2.0), "-c:a", "libmp3lame")
-    from_bytes = stt.preprocess(src.read_bytes(), tmp_path / "b.flac")
+    from_bytes = preprocess(src.read_bytes(), tmp_path / "b.flac")
     assert from_bytes.source == "<bytes>"
     assert_target_flac(from_bytes, 2.0)
     with open(src, "rb") as f:
-        from_file = stt.preprocess(f, tmp_path / "f.flac")
+        from_file = preprocess(f, tmp_path / "f.flac")
     assert from_file.source == str(src)
     assert_target_flac(from_file, 2.0)
-    from_buffer = stt.preprocess(io.BytesIO(src.read_bytes()), tmp_path / "m.flac", name="upload.mp3")
+    from_buffer = preprocess(io.BytesIO(src.read_bytes()), tmp_path / "m.flac", name="upload.mp3")
     assert from_buffer.source == "upload.mp3"
 
 
 def test_mp4_with_index_at_the_end_from_bytes(make_media: MakeMedia, tmp_path: Path) -> None:
     # The moov atom after the data needs a seekable input: bytes are spooled to a file.
     src = make_media("late_moov.m4a", *sine_input(440, 2.0), "-c:a", "aac")
-    assert_target_flac(stt.preprocess(src.read_bytes(), tmp_path / "x.flac"), 2.0, tolerance=0.1)
+    assert_target_flac(preprocess(src.read_bytes(), tmp_path / "x.flac"), 2.0, tolerance=0.1)
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64", "int16", "int32", "float16"])
@@ -161,7 +161,7 @@ def test_numpy_arrays(tmp_path: Path, dtype: str) -> None:
     array = (wave * 32000).astype(dtype) if dtype.startswith("int") else wave.astype(dtype)
     if dtype == "int32":
         array = array * 65536
-    info = stt.preprocess(array, tmp_path / "x.flac", sample_rate=22050)
+    info = preprocess(array, tmp_path / "x.flac", sample_rate=22050)
     assert_target_flac(info, 2.0, tolerance=0.001)
     assert dominant_frequency(info.path) == pytest.approx(440, abs=3)
 
@@ -169,8 +169,8 @@ def test_numpy_arrays(tmp_path: Path, dtype: str) -> None:
 def test_numpy_stereo_both_layouts_and_tuple(tmp_path: Path) -> None:
     t = np.arange(48000) / 48000
     stereo = np.stack([np.sin(2 * np.pi * 440 * t), np.sin(2 * np.pi * 440 * t)], axis=1).astype(np.float32)
-    frames_first = stt.preprocess(stereo, tmp_path / "a.flac", sample_rate=48000)
-    channels_first = stt.preprocess((stereo.T.copy(), 48000), tmp_path / "b.flac")
+    frames_first = preprocess(stereo, tmp_path / "a.flac", sample_rate=48000)
+    channels_first = preprocess((stereo.T.copy(), 48000), tmp_path / "b.flac")
     assert frames_first.duration == channels_first.duration == 1.0
     a, _ = sf.read(frames_first.path, dtype="int16")
     b, _ = sf.read(channels_first.path, dtype="int16")
@@ -183,18 +183,18 @@ def test_pydub_segment_without_ffprobe(tmp_path: Path) -> None:
     samples = (np.sin(2 * np.pi * 440 * np.arange(44100) / 44100) * 20000).astype(np.int16)
     stereo = np.repeat(samples[:, None], 2, axis=1)
     segment = AudioSegment(data=stereo.tobytes(), sample_width=2, frame_rate=44100, channels=2)
-    info = stt.preprocess(segment, tmp_path / "x.flac")
+    info = preprocess(segment, tmp_path / "x.flac")
     assert info.source == "<AudioSegment>"
     assert_target_flac(info, 1.0, tolerance=0.001)
 
 
 def test_in_memory_misuse(tmp_path: Path) -> None:
     with pytest.raises(TypeError, match="sample_rate"):
-        stt.preprocess(np.zeros(100, dtype=np.float32))
+        preprocess(np.zeros(100, dtype=np.float32))
     with pytest.raises(TypeError, match="cannot read audio"):
-        stt.preprocess(12345)  # type: ignore[arg-type]
+        preprocess(12345)  # type: ignore[arg-type]
     with pytest.raises(stt.EmptyAudioError, match="<array>"):
-        stt.preprocess(np.zeros(0, dtype=np.float32), tmp_path / "x.flac", sample_rate=16000)
+        preprocess(np.zeros(0, dtype=np.float32), tmp_path / "x.flac", sample_rate=16000)
 
 
 # --- bad input ----------------------------------------------------------------------------
@@ -260,7 +260,7 @@ def test_bad_input_raises_its_own_error_and_leaves_nothing(tmp_path: Path, make_
     src, expected = _bad_inputs(tmp_path, make_media)[kind]
     out_dir = tmp_path / "out"
     with pytest.raises(expected) as caught:
-        stt.preprocess(src, out_dir / "x.flac")
+        preprocess(src, out_dir / "x.flac")
     assert type(caught.value) is expected
     assert isinstance(caught.value, stt.SttError)
     assert str(src) in str(caught.value) and caught.value.reason
@@ -272,16 +272,16 @@ def test_failure_keeps_an_existing_output_intact(tmp_path: Path) -> None:
     dst.write_bytes(b"previous result")
     (tmp_path / "notes.mp3").write_text("not audio")
     with pytest.raises(stt.NotAudioError):
-        stt.preprocess(tmp_path / "notes.mp3", dst)
+        preprocess(tmp_path / "notes.mp3", dst)
     assert dst.read_bytes() == b"previous result"
 
 
 def test_lenient_mode_keeps_a_damaged_decode(tmp_path: Path, make_media: MakeMedia) -> None:
     flac = make_media("long.flac", *sine_input(440, 20.0), "-c:a", "flac")
-    info = stt.preprocess(_corrupt_middle(flac), tmp_path / "x.flac", strict=False)
+    info = preprocess(_corrupt_middle(flac), tmp_path / "x.flac", strict=False)
     assert info.decode_warnings
     assert info.duration == pytest.approx(20.0, abs=1.0)
-    truncated = stt.preprocess(_truncate(flac, 0.5), tmp_path / "y.flac", strict=False)
+    truncated = preprocess(_truncate(flac, 0.5), tmp_path / "y.flac", strict=False)
     assert any("truncated" in w for w in truncated.decode_warnings)
 
 
@@ -291,7 +291,7 @@ def test_real_speech_of_every_format_in_the_test_data(speech: Path, tmp_path: Pa
     files = sorted(p for p in speech.iterdir() if p.suffix in {".wav", ".flac", ".mp3", ".opus"})
     assert len(files) >= 10 and {p.suffix for p in files} == {".flac", ".mp3", ".opus"}
     for src in files:
-        info = stt.preprocess(src, tmp_path / (src.stem + ".flac"))
+        info = preprocess(src, tmp_path / (src.stem + ".flac"))
         assert sf.info(info.path).samplerate == 16000
         if src.suffix in {".wav", ".flac"}:
             assert info.duration == pytest.approx(sf.info(src).duration, abs=0.01), src.name
@@ -312,7 +312,7 @@ def test_another_ffmpeg_build_gives_the_same_errors_and_outputs(tmp_path: Path, 
 
     def outcome(src: Path, binary: str | None) -> tuple[str, str]:
         try:
-            stt.preprocess(src, tmp_path / "out" / "x.flac", ffmpeg=binary)
+            preprocess(src, tmp_path / "out" / "x.flac", ffmpeg=binary)
         except stt.SttError as exc:
             return type(exc).__name__, str(exc)
         return "no error", ""
@@ -324,7 +324,7 @@ def test_another_ffmpeg_build_gives_the_same_errors_and_outputs(tmp_path: Path, 
     for codec, name in [("libmp3lame", "a.mp3"), ("aac", "a.m4a"), ("libvorbis", "a.ogg"), ("pcm_s24le", "a.wav")]:
         good.append(make_media(name, "-i", str(good[0]), "-ar", "44100", "-ac", "2", "-c:a", codec))
     for src in good:
-        infos = [stt.preprocess(src, tmp_path / f"{i}.flac", ffmpeg=b) for i, b in enumerate(builds)]
+        infos = [preprocess(src, tmp_path / f"{i}.flac", ffmpeg=b) for i, b in enumerate(builds)]
         described = {(i.source_codec, i.source_sample_rate, i.source_channels, i.decode_warnings) for i in infos}
         assert len(described) == 1, src.name
         assert abs(infos[0].frames - infos[1].frames) <= 0.01 * SAMPLE_RATE, src.name  # AAC priming: 100 samples
@@ -376,7 +376,7 @@ def test_names_that_look_like_urls_are_read_as_files(tmp_path: Path, make_media:
     for name in (f"http:127.0.0.1:{listener.port}.mp3", f"tcp:127.0.0.1:{listener.port}.mp3", "ep1:intro.mp3",
                  f"udp:127.0.0.1:{listener.port}.mp3", "pipe:0.mp3"):
         Path(name).write_bytes(tone.read_bytes())
-        info = stt.preprocess(name, Path(f"out:{listener.port}") / f"{name}.flac")
+        info = preprocess(name, Path(f"out:{listener.port}") / f"{name}.flac")
         assert info.duration == pytest.approx(2.0, abs=0.06), name
         assert info.path.exists() and info.path.parent.name == f"out:{listener.port}"
     assert listener.connections == 0, "no name reached the network"
@@ -392,7 +392,7 @@ def test_a_folder_named_like_a_protocol_cannot_point_outside(tmp_path: Path, mak
     inside.write_bytes(make_media("inside.mp3", *sine_input(440, 1.5), "-c:a", "libmp3lame").read_bytes())
     monkeypatch.chdir(root)
     [item] = find_media_files(["."])
-    info = stt.preprocess(item.path, tmp_path / "x.flac")
+    info = preprocess(item.path, tmp_path / "x.flac")
     assert info.duration == pytest.approx(1.5, abs=0.06), "the file inside the folder was read"
 
 
@@ -405,11 +405,11 @@ def test_content_cannot_make_ffmpeg_open_other_files(tmp_path: Path, make_media:
     listing.write_text(f"ffconcat version 1.0\nfile '{target}'\n")
     for src in (playlist, listing):
         with pytest.raises(stt.NotAudioError):
-            stt.preprocess(src, tmp_path / "x.flac")
+            preprocess(src, tmp_path / "x.flac")
 
 
 def test_a_flac_file_cut_short_is_told_from_one_damaged_inside(tmp_path: Path, make_media: MakeMedia) -> None:
-    from stt_toolkit.file_end import ends_whole
+    from stt_toolkit.audio.file_end import ends_whole
 
     for made in (make_media("a.flac", *sine_input(440, 20.0), "-c:a", "flac"), tmp_path / "b.flac"):
         if not made.exists():
@@ -421,4 +421,4 @@ def test_a_flac_file_cut_short_is_told_from_one_damaged_inside(tmp_path: Path, m
     assert ends_whole(wav) is True and ends_whole(_truncate(wav, 0.5)) is False
     assert ends_whole(make_media("d.mp3", *sine_input(440, 1.0), "-c:a", "libmp3lame")) is None
     with pytest.raises(stt.TruncatedAudioError):
-        stt.preprocess(_truncate(wav, 0.5), tmp_path / "x.flac")
+        preprocess(_truncate(wav, 0.5), tmp_path / "x.flac")

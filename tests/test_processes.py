@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 import soundfile as sf
 
-from stt_toolkit.ffmpeg import bundled_ffmpeg
+from stt_toolkit.audio.ffmpeg import bundled_ffmpeg
 from stt_toolkit.testing import FakeWhisperServer
 
 KEY = "gsk_test_processes_0123456789"

@@ -6,9 +6,11 @@ import json
 
 import pytest
 
-from stt_toolkit.quality import QualityOptions, flag_segments, segment_flags, spoken_text, summarize
-from stt_toolkit.transcript import Accounting, ChunkRecord, QualitySummary, Transcript
-from stt_toolkit.types import Segment, Word
+from stt_toolkit.assemble.quality import flag_segments, segment_flags
+from stt_toolkit.core.billing import Usage
+from stt_toolkit.core.options import QualityOptions, RunOptions
+from stt_toolkit.core.records import Segment, Word
+from stt_toolkit.core.transcript import ChunkRecord, QualitySummary, Transcript, spoken_text
 
 
 def seg(logprob: float | None = -0.2, no_speech: float | None = 0.01, ratio: float | None = 1.5,
@@ -44,18 +46,19 @@ def test_hallucinations_leave_the_text_but_stay_flagged() -> None:
     segments = flag_segments([seg(text=" Hello."), seg(no_speech=0.9, logprob=-2, text=" Thanks for watching!"),
                               seg(text=" Bye.")])
     assert spoken_text(segments) == "Hello. Bye."
-    assert spoken_text(segments, QualityOptions(drop_silence_hallucinations=False)) == \
-        "Hello. Thanks for watching! Bye."
+    assert spoken_text(segments, keep_hallucinations=True) == "Hello. Thanks for watching! Bye."
+    kept = Transcript("en", 6.0, segments, options=RunOptions(keep_hallucinations=True))
+    assert kept.text == "Hello. Thanks for watching! Bye." and Transcript("en", 6.0, segments).text == "Hello. Bye."
     assert "silence_hallucination" in segments[1].flags
 
 
 def test_summary_shares() -> None:
     segments = flag_segments([seg(logprob=-0.7, start=0, end=10), seg(ratio=3, start=10, end=15),
                               seg(start=15, end=40)])
-    summary = summarize(segments, 40)
+    summary = QualitySummary.of(segments, 40)
     assert summary.flagged_share == {"low_confidence": 0.25, "repetition": 0.125}
     assert summary.any_flag_share == 0.375 and summary.flagged_segments == 2
-    assert summarize(segments, 0) == QualitySummary()
+    assert QualitySummary.of(segments, 0) == QualitySummary()
 
 
 def test_json_round_trip_is_lossless() -> None:
@@ -66,13 +69,18 @@ def test_json_round_trip_is_lossless() -> None:
         Segment(1, 2.5, 4.0, " no words", None, None, None, None, (), "1", ()),
     )
     transcript = Transcript(
-        text="Héllo wörld, 日本語 no words", language="en", duration=4.000001, segments=segments,
+        language="en", duration=4.000001, segments=segments,
         chunks=(ChunkRecord("0", 0.0, 3.0, "whisper-large-v3-turbo", "req_1", 2), ChunkRecord("1", 2.0, 4.0, "m")),
-        usage=Accounting(4.0, 20.0, 3, 1, {"whisper-large-v3-turbo": 10.0, "whisper-large-v3": 10.0}),
-        quality=QualitySummary({"boundary": 0.625}, 0.625, 1),
+        usage=Usage(4.0, 20.0, 3, 1, {"whisper-large-v3-turbo": 10.0, "whisper-large-v3": 10.0}),
+        unheard_speech=((3.0, 3.5),), options=RunOptions(engine="groq", api_key="gsk_secret", chunk_seconds=60),
     )
+    assert transcript.text == "Héllo wörld, 日本語 no words"
+    # boundary is informational: it counts in the shares, not among the flagged segments
+    assert transcript.quality == QualitySummary({"boundary": 0.625}, 0.625, 0, ((3.0, 3.5),))
     text = transcript.to_json()
-    assert Transcript.from_json(text) == transcript
+    again = Transcript.from_json(text)
+    assert again == transcript and again.text == transcript.text and again.quality == transcript.quality
+    assert "gsk_secret" not in text and transcript.options.api_key is None and again.options.chunk_seconds == 60
     data = json.loads(text)
     assert set(data) >= {"task", "language", "duration", "text", "segments", "words", "chunks", "usage", "quality"}
     assert set(data["segments"][0]) >= {"id", "start", "end", "text", "avg_logprob", "no_speech_prob",
@@ -83,9 +91,9 @@ def test_json_round_trip_is_lossless() -> None:
 
 def test_cost_prices_each_models_seconds_and_the_rest_as_the_default() -> None:
     prices = {"turbo": 0.04, "large": 0.111}
-    usage = Accounting(30.0, 40.0, 3, 0, {"turbo": 20.0, "large": 10.0})
+    usage = Usage(30.0, 40.0, 3, 0, {"turbo": 20.0, "large": 10.0})
     assert usage.cost(prices) == pytest.approx((0.04 * 20 + 0.111 * 10) / 3600)
     # 10 s not attributed (a transcript written before billing by model): the default's price
     assert usage.cost(prices, "turbo") == pytest.approx((0.04 * 30 + 0.111 * 10) / 3600)
-    assert Accounting(10.0, 10.0, 1, 0).cost(prices, "large") == pytest.approx(0.111 * 10 / 3600)
-    assert Accounting(10.0, 10.0, 1, 0, {"unknown": 10.0}).cost(prices) == 0.0
+    assert Usage(10.0, 10.0, 1, 0).cost(prices, "large") == pytest.approx(0.111 * 10 / 3600)
+    assert Usage(10.0, 10.0, 1, 0, {"unknown": 10.0}).cost(prices) == 0.0

@@ -6,6 +6,7 @@ import asyncio
 import json
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -13,18 +14,16 @@ import pytest
 
 import stt_toolkit as stt
 from stt_toolkit import errors
-from stt_toolkit.options import PRICE_PER_HOUR
-from stt_toolkit.pipeline import transcribe_audio
-from stt_toolkit.quality import (
-    FAILED_DECODE,
-    LOW_CONFIDENCE,
-    REPETITION,
-    QualityOptions,
-)
-from stt_toolkit.retry import find_retry_spans, is_better, retry_prompt, splice
+from stt_toolkit.assemble.retry import find_retry_spans, is_better, retry_prompt
+from stt_toolkit.assemble.splice import splice
+from stt_toolkit.core.billing import PRICE_PER_HOUR
+from stt_toolkit.core.flags import FAILED_DECODE, LOW_CONFIDENCE, REPETITION
+from stt_toolkit.core.options import QualityOptions, RunOptions
+from stt_toolkit.core.records import Segment, Word
+from stt_toolkit.engines import LocalEngine
+from stt_toolkit.run.file import transcribe_audio
 from stt_toolkit.testing import Action, FakeWhisperServer
-from stt_toolkit.types import Segment, Word
-from stt_toolkit.wer import word_error_rate
+from stt_toolkit.testing.wer import word_error_rate
 
 KEY = "gsk_retry_test_key_0123456789"
 
@@ -150,17 +149,16 @@ def test_cli_prices_each_models_seconds_at_its_own_rate(tmp_path: Path, flac_wit
 
 @pytest.mark.slow
 def test_retry_with_the_real_model_never_keeps_a_worse_decode(joined_speech: Path,
-                                                              local_engine: stt.LocalEngine) -> None:
+                                                              local_engine: LocalEngine) -> None:
     # Flag every segment (low_confidence below 0), so every stretch is retried with the text
     # before it as prompt; each replacement must score better than what it replaced.
     src = joined_speech
     reference = src.with_suffix(".txt").read_text()
     engine = local_engine
     quality = QualityOptions(low_logprob=0.0)
-    chunks = stt.ChunkOptions(target_seconds=60, overlap_seconds=5, search_seconds=10)
-    plain = asyncio.run(transcribe_audio(src, engine, chunk_options=chunks, quality=quality, fill_gaps=False))
-    retried = asyncio.run(transcribe_audio(src, engine, chunk_options=chunks, quality=quality, fill_gaps=False,
-                                           retry=engine))
+    chunks = RunOptions(chunk_seconds=60, overlap_seconds=5, search_seconds=10, fill_gaps=False)
+    plain = asyncio.run(transcribe_audio(src, engine, chunks, quality=quality))
+    retried = asyncio.run(transcribe_audio(src, engine, replace(chunks, retry_flagged=True), quality=quality))
     spans = find_retry_spans(plain.segments, plain.duration)
     assert len(spans) >= 5 and retried.usage.requests == plain.usage.requests + len(spans)
     replaced = [s for s in retried.segments if s.chunk and s.chunk.startswith("retry")]
@@ -198,7 +196,7 @@ def test_a_failed_retry_keeps_the_first_answer_but_a_bad_model_stops(flac_with_s
 
 
 def test_a_retry_does_not_repeat_the_words_next_to_its_stretch() -> None:
-    from stt_toolkit.retry import without_echoes
+    from stt_toolkit.assemble.splice import without_echoes
 
     before, after = seg(0, 4, "a b c d"), seg(8, 10, "h i")
     new = [seg(3.9, 6, "d e f"), seg(6.2, 8.1, "g h")]  # "d" and "h" heard again at the edges

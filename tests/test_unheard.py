@@ -43,7 +43,7 @@ def test_speech_left_without_words_is_reported(fill_gaps: bool, tmp_path: Path,
     [(start, end)] = transcript.quality.unheard_speech
     assert 7.5 <= start <= 8.5 and 21.5 <= end <= 22.5
     assert stt.Transcript.from_json(transcript.to_json()).quality == transcript.quality
-    vtt = transcript.to_vtt()
+    vtt = stt.render(transcript, "vtt")
     assert "NOTE no words: 00:00:0" in vtt and "is as loud as the speech but has no words" in vtt
     assert vtt.index("NOTE no words") < vtt.index("and this is how")
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from stt_toolkit.wer import normalize_words, reference_compounds, split_compounds, word_error_rate
+from stt_toolkit.testing.wer import normalize_words, reference_compounds, split_compounds, word_error_rate
 
 
 def test_case_punctuation_and_small_numbers_do_not_count() -> None:

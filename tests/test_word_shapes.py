@@ -41,16 +41,16 @@ def flat(text: str) -> str:
 
 def rendered(transcript: stt.Transcript, tmp_path: Path) -> dict[str, str]:
     """What every writer says, as plain text with single spaces."""
-    (tmp_path / "a.vtt").write_text(transcript.to_vtt())
-    (tmp_path / "b.vtt").write_text(transcript.to_vtt(highlight_words=True))
+    (tmp_path / "a.vtt").write_text(stt.render(transcript, "vtt"))
+    (tmp_path / "b.vtt").write_text(stt.render(transcript, "vtt", highlight_words=True))
     again = stt.Transcript.from_json(transcript.to_json())
     return {
-        "srt": flat(" ".join(s.content for s in srt.parse(transcript.to_srt()))),
+        "srt": flat(" ".join(s.content for s in srt.parse(stt.render(transcript, "srt")))),
         "vtt": flat(" ".join(c.text for c in webvtt.read(tmp_path / "a.vtt"))),
         "vtt words": flat(" ".join(c.text for c in webvtt.read(tmp_path / "b.vtt"))),
-        "txt": flat(transcript.to_text()),
+        "txt": flat(stt.render(transcript, "txt")),
         "text": flat(transcript.text),
-        "json, read back, srt": flat(" ".join(s.content for s in srt.parse(again.to_srt()))),
+        "json, read back, srt": flat(" ".join(s.content for s in srt.parse(stt.render(again, "srt")))),
     }
 
 

@@ -1,18 +1,23 @@
-"""Transcription engines: ``groq``, ``openai`` (any OpenAI-compatible server) and ``local``."""
+"""Transcription engines: ``groq``, ``openai`` (any OpenAI-compatible server) and ``local``.
+
+The only code that speaks HTTP (:mod:`.api`) or runs a model (:mod:`.local`). Imports
+:mod:`stt_toolkit.core`, and :mod:`stt_toolkit.audio` to decode a chunk's bytes."""
 
 from __future__ import annotations
 
 import logging
 import os
 
-from .api import GROQ, OPENAI, ApiEngine, ApiOptions, Provider
-from .base import Engine, TranscribeOptions, Usage, can_translate
+from ..core.errors import UsageError
+from ..core.options import ENGINE_NAMES, ApiOptions, RunOptions
+from .api import GROQ, OPENAI, ApiEngine, Provider
+from .base import Engine, can_translate
 from .local import LocalEngine
 
 log = logging.getLogger("stt_toolkit")
 
-__all__ = ["GROQ", "OPENAI", "ApiEngine", "ApiOptions", "Engine", "LocalEngine", "Provider",
-           "TranscribeOptions", "Usage", "can_translate", "create_engine"]
+__all__ = ["GROQ", "OPENAI", "ApiEngine", "Engine", "LocalEngine", "Provider", "can_translate", "create_engine",
+           "engine_for"]
 
 
 def create_engine(engine: str = "auto", *, model: str | None = None, api_key: str | None = None,
@@ -32,4 +37,11 @@ def create_engine(engine: str = "auto", *, model: str | None = None, api_key: st
     if engine in ("groq", "openai"):
         provider = GROQ if engine == "groq" else OPENAI
         return ApiEngine(provider, api_key=api_key, base_url=base_url, model=model, options=api_options)
-    raise ValueError(f"unknown engine {engine!r}: choose auto, groq, openai or local")
+    raise UsageError(f"unknown engine {engine!r}: choose {', '.join(ENGINE_NAMES[:-1])} or {ENGINE_NAMES[-1]}")
+
+
+def engine_for(options: RunOptions, model: str | None = None) -> Engine:
+    """The engine ``options`` name (``auto``: Groq with a key, else local), with ``model``
+    instead of ``options.model`` when given (the retry model)."""
+    return create_engine(options.engine, model=model or options.model, api_key=options.api_key,
+                         base_url=options.base_url, api_options=options.api_options())

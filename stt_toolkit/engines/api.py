@@ -9,6 +9,7 @@ client's headers: it is never logged, never put in a message, never in a repr.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import logging
 import os
@@ -18,9 +19,11 @@ from typing import Any
 
 import httpx
 
-from .. import errors
-from ..types import ChunkAudio, ChunkResult
-from .base import Task, TranscribeOptions, Usage, can_translate
+from ..core import errors
+from ..core.billing import Usage, answered
+from ..core.options import ApiOptions, Task, TranscribeOptions
+from ..core.records import ChunkAudio, ChunkResult
+from .base import ClosingEngine, can_translate
 from .limits import REAL_TIME, PauseGate, SlidingWindow, Timer, backoff_seconds, retry_after_seconds
 from .response import parse_verbose_json, transcript_body
 from .secrets import clean_key, scrub, secret_forms, warn_if_plain_http
@@ -45,41 +48,6 @@ GROQ = Provider("groq", "https://api.groq.com/openai/v1", "GROQ_BASE_URL", "GROQ
                 "whisper-large-v3-turbo", "whisper-large-v3")
 OPENAI = Provider("openai", "https://api.openai.com/v1", "OPENAI_BASE_URL", "OPENAI_API_KEY",
                   "whisper-1", "whisper-1")
-
-
-@dataclass(frozen=True)
-class ApiOptions:
-    """How the HTTP client behaves. ``rpm`` and ``audio_seconds_per_hour`` pace the client
-    below the server's limits (Groq's free tier: 20 and 7,200); ``None`` sets no limit.
-    Each request has an overall deadline besides the per-read timeouts (see
-    :meth:`deadline`); an answer over ``max_answer_bytes`` is refused unread."""
-
-    concurrency: int = 4
-    max_attempts: int = 6
-    retry_cap_seconds: float = 600.0
-    backoff_base_seconds: float = 0.5
-    backoff_max_seconds: float = 30.0
-    connect_timeout: float = 10.0
-    read_timeout_base: float = 60.0
-    read_timeout_per_audio_second: float = 0.2
-    rpm: float | None = None
-    audio_seconds_per_hour: float | None = None
-    max_answer_bytes: int = 32 * 1024 * 1024
-    min_upload_bytes_per_second: float = 64 * 1024
-
-    def __post_init__(self) -> None:
-        if self.concurrency < 1 or self.max_attempts < 1:
-            raise ValueError("concurrency and max_attempts must be at least 1")
-
-    def read_timeout(self, audio_seconds: float) -> float:
-        """The longest wait for any one read of an answer to a chunk of ``audio_seconds``."""
-        return self.read_timeout_base + self.read_timeout_per_audio_second * audio_seconds
-
-    def deadline(self, audio_seconds: float, upload_bytes: int) -> float:
-        """The longest one request may take in all, from connecting to the last byte of the
-        answer: a server that drips its answer a byte at a time cannot hold a run."""
-        upload = upload_bytes / self.min_upload_bytes_per_second
-        return self.connect_timeout + upload + 2 * self.read_timeout(audio_seconds)
 
 
 def resolve_base_url(provider: Provider, base_url: str | None = None) -> str:
@@ -113,7 +81,7 @@ def build_form(model: str, options: TranscribeOptions) -> dict[str, Any]:
     return form
 
 
-class ApiEngine:
+class ApiEngine(ClosingEngine):
     """Transcribes chunks through an OpenAI-compatible HTTP API, with retries and pacing."""
 
     bills = True  # every request is billed, at least 10 s
@@ -194,11 +162,11 @@ class ApiEngine:
                 try:
                     return self._success(failure, audio, options, model, attempt)
                 except errors.InvalidResponse as exc:
-                    self.usage.failed_requests += 1
+                    self.usage += Usage(failed_requests=1)
                     failure, delay = exc, self._backoff(attempt)
             if attempt >= self.options.max_attempts:
                 raise failure
-            self.usage.retries += 1
+            self.usage += Usage(retries=1)
             log.info("%s; retry %d in %.1f s", failure, attempt, delay)
             await self._timer.sleep(delay)
 
@@ -208,22 +176,22 @@ class ApiEngine:
         name = audio.chunk.name
         async with self._slots:
             await self._pace(audio.chunk.duration)
-            self.usage.requests += 1
+            self.usage += Usage(requests=1)
             try:
                 response, whole = await asyncio.wait_for(
                     self._post(endpoint, form, audio), self.options.deadline(audio.chunk.duration, len(audio.data)))
             except (httpx.TimeoutException, asyncio.TimeoutError) as exc:
-                self.usage.failed_requests += 1
+                self.usage += Usage(failed_requests=1)
                 return errors.ApiTimeout(f"chunk {name}: no answer in time ({type(exc).__name__})"), \
                     self._backoff(attempt)
             except httpx.TransportError as exc:
-                self.usage.failed_requests += 1
+                self.usage += Usage(failed_requests=1)
                 return errors.ApiConnectionError(
                     f"chunk {name}: connection failed ({type(exc).__name__}: {self._clean(str(exc))})"), \
                     self._backoff(attempt)
         if response.status_code == 200 and whole:
             return response, 0.0
-        self.usage.failed_requests += 1
+        self.usage += Usage(failed_requests=1)
         if response.status_code == 200:
             return errors.InvalidResponse(
                 f"chunk {name}: the answer is over {self.options.max_answer_bytes} bytes"), self._backoff(attempt)
@@ -315,7 +283,7 @@ class ApiEngine:
             raise errors.InvalidResponse(f"chunk {audio.chunk.name}: {self._clean(str(exc))}") from None
         result = parse_verbose_json(body, chunk=audio.chunk, task=options.task, model=model,
                                     request_id=response.headers.get("x-request-id"), attempts=attempt)
-        self.usage.record_success(audio.chunk.duration, result.request_id)
+        self.usage += dataclasses.replace(answered(model, audio.chunk.duration, self.bills), requests=0, retries=0)
         return result
 
     def _timeout(self, audio_seconds: float) -> httpx.Timeout:

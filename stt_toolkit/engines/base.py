@@ -2,63 +2,25 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Literal, Protocol, runtime_checkable
+from types import TracebackType
+from typing import Protocol, runtime_checkable
 
-from ..types import ChunkAudio, ChunkResult
-
-Task = Literal["transcribe", "translate"]
-#: Every request is billed for at least this many seconds of audio.
-MIN_BILLED_SECONDS = 10.0
-
-
-@dataclass(frozen=True)
-class TranscribeOptions:
-    """What to ask of an engine for each chunk.
-
-    ``language`` is an ISO-639-1 code (transcription only; ``None`` detects it).
-    ``prompt`` guides style and spelling (at most 224 tokens). ``temperature`` 0 lets the
-    engine raise it by itself when a decode looks poor (Whisper's fallback).
-    """
-
-    task: Task = "transcribe"
-    language: str | None = None
-    prompt: str | None = None
-    temperature: float = 0.0
-    word_timestamps: bool = True
-
-    def __post_init__(self) -> None:
-        if self.task not in ("transcribe", "translate"):
-            raise ValueError(f"task must be 'transcribe' or 'translate', not {self.task!r}")
-        if not 0.0 <= self.temperature <= 1.0:
-            raise ValueError("temperature must be between 0 and 1")
-
-
-@dataclass
-class Usage:
-    """Running totals of what an engine did: requests, retries, audio sent and billed."""
-
-    requests: int = 0
-    retries: int = 0
-    failed_requests: int = 0
-    audio_seconds: float = 0.0
-    billed_seconds: float = 0.0
-    request_ids: list[str] = field(default_factory=list)
-
-    def record_success(self, audio_seconds: float, request_id: str | None, billed: bool = True) -> None:
-        """Count one answered chunk (billed at least :data:`MIN_BILLED_SECONDS` when ``billed``)."""
-        self.audio_seconds += audio_seconds
-        if billed:
-            self.billed_seconds += max(MIN_BILLED_SECONDS, audio_seconds)
-        if request_id:
-            self.request_ids.append(request_id)
+from ..core.billing import Usage
+from ..core.options import Task, TranscribeOptions
+from ..core.records import ChunkAudio, ChunkResult
 
 
 @runtime_checkable
 class Engine(Protocol):
-    """Transcribes or translates one chunk at a time; safe to call concurrently."""
+    """Transcribes or translates one chunk at a time; safe to call concurrently.
+
+    ``bills`` says whether the service bills each request (at least 10 s, see
+    :mod:`stt_toolkit.core.billing`); ``usage`` is the running total of what this engine
+    sent. An engine is an async context manager: ``async with`` closes it.
+    """
 
     name: str
+    bills: bool
     usage: Usage
 
     def model_for(self, task: Task) -> str:
@@ -80,6 +42,29 @@ class Engine(Protocol):
     async def aclose(self) -> None:
         """Release connections and threads."""
         ...
+
+    async def __aenter__(self) -> Engine:
+        """The engine itself."""
+        ...
+
+    async def __aexit__(self, kind: type[BaseException] | None, error: BaseException | None,
+                        trace: TracebackType | None) -> None:
+        """:meth:`aclose`."""
+        ...
+
+
+class ClosingEngine:
+    """The async context manager part of :class:`Engine`, for engines to inherit."""
+
+    async def aclose(self) -> None:
+        """Release connections and threads (nothing, unless overridden)."""
+
+    async def __aenter__(self) -> ClosingEngine:
+        return self
+
+    async def __aexit__(self, kind: type[BaseException] | None, error: BaseException | None,
+                        trace: TracebackType | None) -> None:
+        await self.aclose()
 
 
 def can_translate(model: str) -> bool:

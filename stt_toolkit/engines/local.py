@@ -10,7 +10,6 @@ downloads on a machine that is online. Decoding runs in a worker thread, off the
 from __future__ import annotations
 
 import asyncio
-import io
 import os
 import threading
 import warnings
@@ -18,27 +17,19 @@ import weakref
 from collections import OrderedDict
 from typing import Any
 
-import numpy as np
-import soundfile as sf
-
-from .. import errors
-from ..types import SAMPLE_RATE, ChunkAudio, ChunkResult, Segment, Word
-from .base import Task, TranscribeOptions, Usage
+from ..audio.encode import decode_chunk
+from ..core import errors
+from ..core.billing import Usage, answered
+from ..core.options import Task, TranscribeOptions
+from ..core.records import ChunkAudio, ChunkResult, Segment, Word
+from .base import ClosingEngine
 from .models import installed, resolve_model
 from .response import clamp_times
 
 _FALLBACK_TEMPERATURES = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)
 
 
-def decode_chunk(audio: ChunkAudio) -> np.ndarray:
-    """The chunk's samples as float32 mono at 16 kHz."""
-    samples, rate = sf.read(io.BytesIO(audio.data), dtype="float32", always_2d=True)
-    if rate != SAMPLE_RATE:
-        raise errors.EngineError(f"chunk {audio.chunk.name}: expected 16 kHz audio, got {rate} Hz")
-    return samples.mean(axis=1)
-
-
-class LocalEngine:
+class LocalEngine(ClosingEngine):
     """Transcribes chunks with faster-whisper, int8 on the CPU, word timestamps on."""
 
     name = "local"
@@ -103,8 +94,7 @@ class LocalEngine:
         slots = self._slots.setdefault(loop, asyncio.Semaphore(self.workers))
         async with slots:
             result = await asyncio.to_thread(self.transcribe_sync, audio, options)
-        self.usage.requests += 1
-        self.usage.record_success(audio.chunk.duration, None, billed=False)
+        self.usage += answered(self.model_for(options.task), audio.chunk.duration, self.bills)
         return result
 
     def transcribe_sync(self, audio: ChunkAudio, options: TranscribeOptions) -> ChunkResult:

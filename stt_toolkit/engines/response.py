@@ -9,9 +9,9 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from .. import errors
-from ..languages import language_code
-from ..types import Chunk, ChunkResult, Segment, Word
+from ..core import errors
+from ..core.languages import language_code
+from ..core.records import Chunk, ChunkResult, Segment, Word
 
 # How far past a word's expected place its text is looked for (punctuation, a skipped token).
 _SEARCH_AHEAD = 40

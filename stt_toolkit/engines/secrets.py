@@ -7,7 +7,7 @@ import ipaddress
 import logging
 import urllib.parse
 
-from .. import errors
+from ..core import errors
 
 log = logging.getLogger("stt_toolkit.api")
 _warned_hosts: set[str] = set()

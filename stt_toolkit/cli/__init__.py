@@ -1,0 +1,71 @@
+"""The ``stt-toolkit`` command: a thin layer over the library.
+
+Library errors (:class:`~stt_toolkit.errors.SttError`) become one clear line naming the
+file and the reason; one bad file never stops the others. Each error class knows its exit
+code (:attr:`~stt_toolkit.errors.SttError.exit_code`): 0 when every file succeeded, 1 when
+any failed, 2 for usage errors, 3 for a bug (any other exception), 130 when interrupted.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import sys
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+
+from ..audio.ffmpeg import stop_all
+from ..core.errors import SttError, UsageError
+from . import commands
+from .args import COMMANDS, build_parser, run_options
+
+__all__ = ["build_parser", "main", "run_options"]
+_BUG = 3
+
+
+def _stop_children_on_signals() -> None:
+    """Ctrl-C and SIGTERM stop the run at once: ffmpeg is killed (not waited for) and the
+    run unwinds as for Ctrl-C, so temporary files are removed and finished work is kept."""
+    def stop(signum: int, frame: object) -> None:
+        stop_all()
+        raise KeyboardInterrupt
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, stop)
+        signal.signal(signal.SIGTERM, stop)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI; returns the exit code. ``stt-toolkit talk.mp3`` means ``stt-toolkit
+    transcribe talk.mp3``."""
+    words = list(sys.argv[1:] if argv is None else argv)
+    first = words[0] if words else ""
+    if first not in COMMANDS and not first.startswith("-") and (Path(first).exists() or Path(first).suffix):
+        words.insert(0, "transcribe")  # a file or folder, not a mistyped command
+    args = build_parser((__doc__ or "").splitlines()[0]).parse_args(words)
+    if argv is None:  # a real command line (not a caller's own process): take over the signals
+        _stop_children_on_signals()
+    logging.basicConfig(level=logging.WARNING if getattr(args, "quiet", False) else logging.INFO,
+                        format="%(message)s")
+    for noisy in ("httpx", "faster_whisper"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    try:
+        return {"prepare": commands.prepare, "models": commands.models}.get(args.command, commands.transcribe)(args)
+    except KeyboardInterrupt:
+        print("stt-toolkit: interrupted; finished chunks and files are kept, run again to resume",
+              file=sys.stderr)
+        return 130
+    except SttError as exc:
+        print(f"stt-toolkit: {'error: ' if isinstance(exc, UsageError) else ''}{exc}", file=sys.stderr)
+        return exc.exit_code
+    except OSError as exc:  # for example an output folder that cannot be written
+        print(f"stt-toolkit: {exc.filename or ''}: {exc.strerror or exc}", file=sys.stderr)
+        return 1
+    except Exception as exc:  # noqa: BLE001 - a bug: say so, apart from the user's own mistakes
+        if os.environ.get("STT_TOOLKIT_DEBUG"):
+            raise
+        print(f"stt-toolkit: internal error: {exc!r}; please report it (STT_TOOLKIT_DEBUG=1 shows where)",
+              file=sys.stderr)
+        return _BUG

@@ -1,0 +1,253 @@
+"""Every option of the toolkit, as frozen dataclasses: one per stage, and :class:`RunOptions`
+for a whole run, shared by the library front door and the CLI.
+
+Every field of :class:`RunOptions` is a keyword of :func:`stt_toolkit.transcribe` and a flag
+of ``stt-toolkit transcribe`` (``chunk_seconds`` is ``--chunk-seconds``), with the same
+default; the stage options are built from it. Values that cannot work raise
+:class:`~stt_toolkit.errors.UsageError` (a ``ValueError``) when the options are made.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from typing import Any, Literal
+
+from .billing import MIN_BILLED_SECONDS
+from .codecs import CODEC_NAMES, Codec
+from .errors import UnknownOption, UsageError
+from .languages import LANGUAGES
+
+Task = Literal["transcribe", "translate"]
+#: The engines a run can name; ``auto`` is ``groq`` with a GROQ_API_KEY, else ``local``.
+ENGINE_NAMES = ("auto", "groq", "openai", "local")
+#: Just under the free tier's 25 MB upload limit, leaving room for the multipart envelope.
+DEFAULT_MAX_BYTES = 24_500_000
+#: Just under the dev tier's 100 MB upload limit.
+DEV_TIER_MAX_BYTES = 99_000_000
+#: Bytes of every chunk kept for its container's headers.
+HEADER_MARGIN = 8_192
+
+
+@dataclass(frozen=True)
+class TranscribeOptions:
+    """What to ask of an engine for each chunk.
+
+    ``language`` is an ISO-639-1 code (transcription only; ``None`` detects it).
+    ``prompt`` guides style and spelling (at most 224 tokens). ``temperature`` 0 lets the
+    engine raise it by itself when a decode looks poor (Whisper's fallback).
+    """
+
+    task: Task = "transcribe"
+    language: str | None = None
+    prompt: str | None = None
+    temperature: float = 0.0
+    word_timestamps: bool = True
+
+    def __post_init__(self) -> None:
+        if self.task not in ("transcribe", "translate"):
+            raise UsageError(f"task must be 'transcribe' or 'translate', not {self.task!r}")
+        if not 0.0 <= self.temperature <= 1.0:
+            raise UsageError("temperature must be between 0 and 1")
+
+
+@dataclass(frozen=True)
+class ChunkOptions:
+    """How to cut audio into chunks.
+
+    ``target_seconds``: preferred chunk length. ``overlap_seconds``: audio shared by two
+    neighbouring chunks, centred on the cut between them. ``search_seconds``: how far
+    either side of the target a cut may move to find the quietest point.
+    ``max_bytes``: the upload limit every exported chunk stays under
+    (:data:`DEV_TIER_MAX_BYTES` for Groq's dev tier). ``codec``: how chunks are encoded.
+    ``min_seconds``: no chunk is shorter unless the whole audio is (the billing minimum).
+    """
+
+    target_seconds: float = 600.0
+    overlap_seconds: float = 10.0
+    search_seconds: float = 30.0
+    max_bytes: int = DEFAULT_MAX_BYTES
+    codec: Codec = "flac"
+    min_seconds: float = MIN_BILLED_SECONDS
+
+    def __post_init__(self) -> None:
+        if self.target_seconds <= 0 or self.min_seconds < 0:
+            raise UsageError("target_seconds must be positive and min_seconds not negative")
+        if self.overlap_seconds < 0 or self.search_seconds < 0:
+            raise UsageError("overlap_seconds and search_seconds must not be negative")
+        if self.overlap_seconds >= self.target_seconds:
+            raise UsageError("overlap_seconds must be smaller than target_seconds")
+        if self.max_bytes <= HEADER_MARGIN:
+            raise UsageError(f"max_bytes must be over {HEADER_MARGIN}")
+        if self.codec not in CODEC_NAMES:
+            raise UsageError(f"codec must be one of {', '.join(CODEC_NAMES)}, not {self.codec!r}")
+
+
+@dataclass(frozen=True)
+class ApiOptions:
+    """How the HTTP client behaves. ``rpm`` and ``audio_seconds_per_hour`` pace the client
+    below the server's limits (Groq's free tier: 20 and 7,200); ``None`` sets no limit.
+    Each request has an overall deadline besides the per-read timeouts (see
+    :meth:`deadline`); an answer over ``max_answer_bytes`` is refused unread."""
+
+    concurrency: int = 4
+    max_attempts: int = 6
+    retry_cap_seconds: float = 600.0
+    backoff_base_seconds: float = 0.5
+    backoff_max_seconds: float = 30.0
+    connect_timeout: float = 10.0
+    read_timeout_base: float = 60.0
+    read_timeout_per_audio_second: float = 0.2
+    rpm: float | None = None
+    audio_seconds_per_hour: float | None = None
+    max_answer_bytes: int = 32 * 1024 * 1024
+    min_upload_bytes_per_second: float = 64 * 1024
+
+    def __post_init__(self) -> None:
+        if self.concurrency < 1 or self.max_attempts < 1:
+            raise UsageError("concurrency and max_attempts must be at least 1")
+        for name in ("rpm", "audio_seconds_per_hour"):
+            if getattr(self, name) is not None and getattr(self, name) <= 0:
+                raise UsageError(f"{name} must be positive (leave it out for no limit)")
+
+    def read_timeout(self, audio_seconds: float) -> float:
+        """The longest wait for any one read of an answer to a chunk of ``audio_seconds``."""
+        return self.read_timeout_base + self.read_timeout_per_audio_second * audio_seconds
+
+    def deadline(self, audio_seconds: float, upload_bytes: int) -> float:
+        """The longest one request may take in all, from connecting to the last byte of the
+        answer: a server that drips its answer a byte at a time cannot hold a run."""
+        upload = upload_bytes / self.min_upload_bytes_per_second
+        return self.connect_timeout + upload + 2 * self.read_timeout(audio_seconds)
+
+
+@dataclass(frozen=True)
+class QualityOptions:
+    """The thresholds of the quality flags (Whisper's defaults)."""
+
+    failed_logprob: float = -1.0
+    low_logprob: float = -0.5
+    no_speech_prob: float = 0.6
+    compression_ratio: float = 2.4
+
+
+@dataclass(frozen=True)
+class CueOptions:
+    """How subtitle cues are cut and timed (see :mod:`stt_toolkit.output.cues` for the
+    defaults' origin)."""
+
+    max_line_chars: int = 42
+    max_lines: int = 2
+    min_duration: float = 5 / 6
+    max_duration: float = 7.0
+    max_chars_per_second: float = 17.0
+    pause_split: float = 0.5
+    min_gap: float = 2 / 24
+
+
+@dataclass(frozen=True)
+class ExportOptions:
+    """How transcripts are written: the subtitle layout, and (WebVTT) word highlighting."""
+
+    cues: CueOptions = field(default_factory=CueOptions)
+    highlight_words: bool = False
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """Everything a transcription run can be told. See the README for each option.
+
+    ``keep_hallucinations`` is the one setting for text Whisper makes up over silence
+    (flagged ``silence_hallucination``): left out of the text, the subtitles and the TXT
+    unless it is set; the segments keep it, flagged, either way.
+    """
+
+    engine: str = "auto"
+    model: str | None = None
+    language: str | None = None
+    translate: bool = False
+    prompt: str | None = None
+    temperature: float = 0.0
+    word_timestamps: bool = True
+    concurrency: int = 4
+    chunk_seconds: float = 600.0
+    overlap_seconds: float = 10.0
+    search_seconds: float = 30.0
+    max_bytes: int = DEFAULT_MAX_BYTES
+    codec: str = "flac"
+    rpm: float | None = None
+    audio_seconds_per_hour: float | None = None
+    max_attempts: int = 6
+    api_key: str | None = field(default=None, repr=False)
+    base_url: str | None = None
+    strict: bool = True
+    fill_gaps: bool = True
+    condition_on_previous: bool = False
+    retry_flagged: bool = False
+    retry_model: str | None = None
+    keep_hallucinations: bool = False
+    highlight_words: bool = False
+    ffmpeg: str | None = None
+
+    @classmethod
+    def from_kwargs(cls, **kwargs: Any) -> RunOptions:
+        """Build from keywords, naming any unknown one in an :class:`~stt_toolkit.errors.UnknownOption`."""
+        unknown = sorted(set(kwargs) - {f.name for f in fields(cls)})
+        if unknown:
+            raise UnknownOption(f"unknown option(s): {', '.join(unknown)}")
+        return cls(**kwargs)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> RunOptions:
+        """Rebuild recorded options (:meth:`recorded`), ignoring fields it does not know."""
+        known = {f.name for f in fields(cls)} - {"api_key"}
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+    def recorded(self) -> RunOptions:
+        """These options as a transcript keeps them: without the API key."""
+        return replace(self, api_key=None) if self.api_key is not None else self
+
+    @property
+    def task(self) -> Task:
+        """``translate`` or ``transcribe``."""
+        return "translate" if self.translate else "transcribe"
+
+    @property
+    def retries(self) -> bool:
+        """Whether flagged segments are retried (``retry_model`` implies it)."""
+        return self.retry_flagged or self.retry_model is not None
+
+    def transcribe_options(self) -> TranscribeOptions:
+        """What each chunk request asks for."""
+        return TranscribeOptions(self.task, self.language, self.prompt, self.temperature, self.word_timestamps)
+
+    def chunk_options(self) -> ChunkOptions:
+        """How files are cut."""
+        return ChunkOptions(self.chunk_seconds, self.overlap_seconds, self.search_seconds, self.max_bytes,
+                            self.codec)  # type: ignore[arg-type]
+
+    def api_options(self) -> ApiOptions:
+        """How the HTTP client behaves."""
+        return ApiOptions(concurrency=self.concurrency, max_attempts=self.max_attempts, rpm=self.rpm,
+                          audio_seconds_per_hour=self.audio_seconds_per_hour)
+
+    def export_options(self) -> ExportOptions:
+        """How the outputs are written."""
+        return ExportOptions(CueOptions(), self.highlight_words)
+
+    def validate(self) -> None:
+        """Raise :class:`~stt_toolkit.errors.UsageError` for options that cannot work together."""
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if isinstance(value, float) and not math.isfinite(value):
+                raise UsageError(f"{f.name} must be a number, not {value}")
+        self.transcribe_options()
+        self.chunk_options()
+        self.api_options()
+        if self.engine not in ENGINE_NAMES:
+            raise UsageError(f"unknown engine {self.engine!r}: choose {', '.join(ENGINE_NAMES[:-1])} or "
+                             f"{ENGINE_NAMES[-1]}")
+        if self.language is not None and self.language not in LANGUAGES:
+            raise UsageError(f"--language {self.language!r} is not a language Whisper knows: give an ISO-639-1 "
+                             "code such as en, de, fr or ja")

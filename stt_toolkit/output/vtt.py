@@ -1,0 +1,56 @@
+"""WebVTT (``.vtt``): a ``WEBVTT`` header, ``HH:MM:SS.mmm``, escaped text; ``NOTE`` blocks
+before cues from flagged segments and where speech has no words; with ``highlight_words``,
+inline word timestamps (karaoke)."""
+
+from __future__ import annotations
+
+from typing import TextIO
+
+from ..core.flags import notable_flags
+from ..core.options import ExportOptions
+from ..core.transcript import Transcript
+from .cues import Cue, build_cues
+from .timecode import format_timestamp, no_arrow
+
+
+def write(transcript: Transcript, stream: TextIO, options: ExportOptions = ExportOptions(),
+          notes: bool = True) -> None:
+    """Write ``transcript`` as WebVTT onto ``stream`` (``notes``: the quality notes)."""
+    stream.write("WEBVTT\n\n")
+    unheard = list(transcript.quality.unheard_speech) if notes else []
+    cues = build_cues(transcript.segments, options.cues, transcript.duration, transcript.options.keep_hallucinations)
+    for cue in cues:
+        while unheard and unheard[0][0] <= cue.start:
+            _note_unheard(stream, *unheard.pop(0))
+        noted = notable_flags(cue.flags)
+        if notes and noted:
+            stream.write(f"NOTE quality: {', '.join(noted)}\n\n")
+        text = _karaoke(cue) if options.highlight_words else _escape(cue.text)
+        stream.write(f"{format_timestamp(cue.start, '.')} --> {format_timestamp(cue.end, '.')}\n{text}\n\n")
+    for stretch in unheard:
+        _note_unheard(stream, *stretch)
+
+
+def _escape(text: str) -> str:
+    return no_arrow(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _note_unheard(stream: TextIO, start: float, end: float) -> None:
+    stream.write(f"NOTE no words: {format_timestamp(start, '.')} to {format_timestamp(end, '.')} is as loud "
+                 "as the speech but has no words\n\n")
+
+
+def _karaoke(cue: Cue) -> str:
+    """Cue text with ``<HH:MM:SS.mmm>`` before every word after the first, lines kept."""
+    lines, first = [], True
+    for line in cue.line_words:
+        tokens = []
+        for word in line:
+            token = _escape(word.word)
+            if not first:
+                stamp = format_timestamp(min(max(word.start, cue.start), cue.end), ".")
+                token = f"{token[:len(token) - len(token.lstrip())]}<{stamp}>{token.lstrip()}"
+            tokens.append(token)
+            first = False
+        lines.append("".join(tokens).strip())
+    return "\n".join(lines)

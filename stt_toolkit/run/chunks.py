@@ -1,0 +1,108 @@
+"""Stage 3: one file's chunks through an engine, concurrently, losing none.
+
+A chunk that comes out over the byte limit when exported, or that a server refuses with
+413, is split in two at its quietest point near the middle and both halves are sent:
+a file never fails for size.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+import os
+from collections.abc import Callable, Sequence
+
+from ..assemble.context import previous_text, with_context
+from ..audio.encode import export_chunk
+from ..audio.energy import measure_energy
+from ..audio.plan import split_chunk
+from ..core.billing import Usage, answered, total
+from ..core.errors import ChunkTooLarge, PayloadTooLarge
+from ..core.options import ChunkOptions, TranscribeOptions
+from ..core.records import AudioInfo, Chunk, ChunkAudio, ChunkResult
+from ..engines.base import Engine
+from .cache import ChunkCache
+
+log = logging.getLogger("stt_toolkit")
+
+
+async def transcribe_chunks(
+    flac: str | os.PathLike[str] | AudioInfo, chunks: Sequence[Chunk], engine: Engine,
+    options: TranscribeOptions | None = None, chunk_options: ChunkOptions | None = None,
+    max_pending: int = 16, cache: ChunkCache | None = None,
+    on_chunk: Callable[[ChunkResult], None] | None = None, condition_on_previous: bool = False,
+) -> list[ChunkResult]:
+    """Export and transcribe ``chunks`` concurrently; results come back in time order.
+
+    The engine bounds the requests in flight; ``max_pending`` bounds the chunks exported
+    but not yet answered, so memory stays per chunk, not per file. With a ``cache``, a chunk
+    answered before (same audio, same parameters) is not sent again, and each new answer is
+    stored as soon as it arrives. ``on_chunk`` is called with every result. If any chunk
+    fails for good, the others are cancelled and the error is raised. With
+    ``condition_on_previous``, the chunks are sent one after another, each prompted with the
+    text before it (:mod:`stt_toolkit.assemble.context`).
+    """
+    options = options or TranscribeOptions()
+    chunk_options = chunk_options or ChunkOptions()
+    engine.check(options)
+    pending = asyncio.Semaphore(max_pending)
+    done: list[ChunkResult] = []
+
+    async def run(chunk: Chunk) -> list[ChunkResult]:
+        async with pending:
+            try:
+                audio = await asyncio.to_thread(export_chunk, flac, chunk, chunk_options.codec,
+                                                chunk_options.max_bytes)
+                asked = options
+                if condition_on_previous:
+                    asked = with_context(options, previous_text(done, chunk.start_seconds))
+                result = await _answer(engine, audio, asked, cache)
+                done.append(result)
+                if on_chunk:
+                    on_chunk(result)
+                return [result]
+            except (ChunkTooLarge, PayloadTooLarge) as exc:
+                log.info("chunk %s is too large (%s): splitting it", chunk.name, exc)
+                profile = await asyncio.to_thread(measure_energy, flac, chunk.start, chunk.end)
+                halves = split_chunk(chunk, profile, chunk_options)
+        return await in_turn(halves) if condition_on_previous else await at_once(halves)
+
+    async def at_once(group: Sequence[Chunk]) -> list[ChunkResult]:
+        return [r for part in await asyncio.gather(*(run(c) for c in group)) for r in part]
+
+    async def in_turn(group: Sequence[Chunk]) -> list[ChunkResult]:
+        return [r for c in group for r in await run(c)]
+
+    if condition_on_previous:
+        return await in_turn(sorted(chunks, key=lambda c: c.start))
+    tasks = [asyncio.ensure_future(run(c)) for c in chunks]
+    try:
+        nested = await asyncio.gather(*tasks)
+    except BaseException:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        raise
+    return sorted((r for group in nested for r in group), key=lambda r: (r.chunk.start, r.chunk.end))
+
+
+async def _answer(engine: Engine, audio: ChunkAudio, options: TranscribeOptions,
+                  cache: ChunkCache | None) -> ChunkResult:
+    """The chunk's result from the cache, or from the engine (and then stored)."""
+    key = cache.key(audio, engine.name, engine.model_for(options.task), options) if cache else None
+    result = cache.get(key, audio.chunk) if cache and key else None
+    if result is not None:
+        return dataclasses.replace(result, attempts=0)  # from the cache: nothing sent or billed now
+    result = await engine.transcribe(audio, options)
+    if cache and key:
+        # shielded: a chunk answered (and paid for) is stored even when another chunk's
+        # failure cancels this task, or a rerun would pay for it again
+        await asyncio.shield(asyncio.to_thread(cache.put, key, result))
+    return result
+
+
+def chunks_usage(results: Sequence[ChunkResult], bills: bool) -> Usage:
+    """What a file's chunk results cost: audio sent, seconds billed, requests and retries
+    (results from the resume cache, ``attempts`` 0, cost nothing now)."""
+    return total(answered(r.model, r.chunk.duration, bills, r.attempts) for r in results)
