@@ -28,8 +28,6 @@ from .inputs import InputFile
 from .lock import output_lock, sweep_stale_temp
 from .manifest import OutputManifest, RunInputs, refusal
 
-#: Errors after which no other file can succeed either: the run stops.
-FATAL = errors.FATAL
 CACHE_FOLDER = ".stt-cache"
 log = logging.getLogger("stt_toolkit")
 
@@ -162,7 +160,7 @@ class _Run:
         async with self.file_slots:
             try:
                 transcript = await self._transcribe(item)
-            except FATAL:
+            except errors.FATAL:
                 raise
             except errors.SttError as exc:
                 return FileOutcome(item, "failed", error=exc)
@@ -237,7 +235,7 @@ async def _process(files: Sequence[InputFile], out_dir: Path | None, formats: Se
             fatal: BaseException | None = None
             for task in done:
                 error = task.exception()
-                if isinstance(error, FATAL):
+                if isinstance(error, errors.FATAL):
                     fatal = error
                     pending.add(task)  # reported below, with the files that now cannot run
                 elif error is not None:
