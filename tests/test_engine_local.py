@@ -136,3 +136,28 @@ def test_multilingual_base_translates_and_detects_languages(base_engine: LocalEn
     assembled = base_path()
     assert (assembled / "model.bin").stat().st_size > 100_000_000
     assert base_path() == assembled, "assembled once, then reused"
+
+
+def test_features_are_computed_with_one_blas_thread(engine: LocalEngine, speech: Path,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    # OpenBLAS's thread pool hangs when another thread forks during a call (ffmpeg starting
+    # for the next file): the CLI hung in 2 of 16 runs over a folder. During the feature
+    # computation BLAS must run on one thread, and the user's setting must come back after.
+    from faster_whisper.feature_extractor import FeatureExtractor
+    from threadpoolctl import threadpool_info
+
+    def blas_threads() -> set[int]:
+        return {p["num_threads"] for p in threadpool_info() if p["user_api"] == "blas"}
+
+    before = blas_threads()
+    seen: list[set[int]] = []
+    original = FeatureExtractor.__call__
+
+    def watched(self: FeatureExtractor, *args: object, **kwargs: object) -> object:
+        seen.append(blas_threads())
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(FeatureExtractor, "__call__", watched)
+    result = engine.transcribe_sync(one_chunk(speech / "jfk_inaugural_1961_excerpt.flac"), TranscribeOptions())
+    assert result.words and seen and all(threads == {1} for threads in seen), seen
+    assert blas_threads() == before

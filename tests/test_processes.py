@@ -103,3 +103,39 @@ def test_a_second_run_on_the_same_output_folder_is_refused(tmp_path: Path,
         third = start(args + ["--overwrite"], tmp_path, server)
         third.communicate(timeout=120)
         assert third.returncode == 0, "the folder is free again once the first run ended"
+
+
+STUCK_ENGINE = """
+import sys, time
+from stt_toolkit.engines.local import LocalEngine
+
+def stuck(self, audio, options):
+    print("decoding", file=sys.stderr, flush=True)
+    while True:  # a native call that never returns, as OpenBLAS's spin once did
+        time.sleep(0.05)
+
+LocalEngine.transcribe_sync = stuck
+LocalEngine.check = lambda self, options: None
+from stt_toolkit.cli import main
+sys.exit(main())
+"""
+
+
+def test_ctrl_c_ends_a_run_whose_worker_is_stuck(tmp_path: Path, speech: Path) -> None:
+    # A decode stuck in a worker thread used to keep the process alive through Ctrl-C and
+    # SIGTERM (asyncio waits for its executor's threads): it must end, 130, temp folder gone.
+    script = tmp_path / "stuck.py"
+    script.write_text(STUCK_ENGINE)
+    run = subprocess.Popen([sys.executable, str(script), "transcribe", str(speech / "jfk_inaugural_1961_excerpt.flac"),
+                            "--engine", "local", "-o", "out"], cwd=tmp_path, text=True,
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert run.stderr is not None
+    while "decoding" not in run.stderr.readline():
+        assert run.poll() is None, "the run ended before decoding"
+    assert temp_dirs(run.pid), "decoding, with its temporary folder"
+    stopped = time.monotonic()
+    run.send_signal(signal.SIGINT)
+    _, err = run.communicate(timeout=30)
+    assert time.monotonic() - stopped < 10
+    assert run.returncode == 130 and "interrupted" in err and "Traceback" not in err
+    assert not temp_dirs(run.pid)

@@ -1,8 +1,8 @@
 """The ``stt-toolkit`` command: a thin layer over the library.
 
-Library errors (:class:`~stt_toolkit.errors.SttError`) become one clear line naming the
+Library errors (:class:`~stt_toolkit.SttError`) become one clear line naming the
 file and the reason; one bad file never stops the others. Each error class knows its exit
-code (:attr:`~stt_toolkit.errors.SttError.exit_code`): 0 when every file succeeded, 1 when
+code (:attr:`~stt_toolkit.SttError.exit_code`): 0 when every file succeeded, 1 when
 any failed, 2 for usage errors, 3 for a bug (any other exception), 130 when interrupted.
 """
 
@@ -13,6 +13,7 @@ import os
 import signal
 import sys
 import threading
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -23,18 +24,39 @@ from .args import COMMANDS, build_parser, run_options
 
 __all__ = ["build_parser", "main", "run_options"]
 _BUG = 3
+_INTERRUPTED = 130
+#: How long a stopped run may take to unwind before the process leaves without it.
+UNWIND_SECONDS = 5.0
+_INTERRUPT_NOTE = "stt-toolkit: interrupted; finished chunks and files are kept, run again to resume"
 
 
 def _stop_children_on_signals() -> None:
     """Ctrl-C and SIGTERM stop the run at once: ffmpeg is killed (not waited for) and the
-    run unwinds as for Ctrl-C, so temporary files are removed and finished work is kept."""
+    run unwinds as for Ctrl-C, so temporary files are removed and finished work is kept.
+    A worker thread stuck in native code cannot hold the process: if the run has not ended
+    :data:`UNWIND_SECONDS` after the signal (or at a second signal), it leaves without it."""
+    stopping = threading.Event()
+
     def stop(signum: int, frame: object) -> None:
         stop_all()
+        if stopping.is_set():
+            _leave()
+        stopping.set()
+        threading.Thread(target=_leave, args=(UNWIND_SECONDS,), daemon=True).start()
         raise KeyboardInterrupt
 
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGINT, stop)
         signal.signal(signal.SIGTERM, stop)
+
+
+def _leave(after: float = 0.0) -> None:
+    """End the process with the interrupted exit code, ``after`` seconds from now (the
+    temporary folders are gone by then: the run's tasks were cancelled at the signal)."""
+    time.sleep(after)
+    print(f"{_INTERRUPT_NOTE} (a worker did not stop; left without it)", file=sys.stderr, flush=True)
+    sys.stdout.flush()
+    os._exit(_INTERRUPTED)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -54,9 +76,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return {"prepare": commands.prepare, "models": commands.models}.get(args.command, commands.transcribe)(args)
     except KeyboardInterrupt:
-        print("stt-toolkit: interrupted; finished chunks and files are kept, run again to resume",
-              file=sys.stderr)
-        return 130
+        print(_INTERRUPT_NOTE, file=sys.stderr)
+        return _INTERRUPTED
     except SttError as exc:
         print(f"stt-toolkit: {'error: ' if isinstance(exc, UsageError) else ''}{exc}", file=sys.stderr)
         return exc.exit_code

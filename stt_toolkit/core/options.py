@@ -4,7 +4,7 @@ for a whole run, shared by the library front door and the CLI.
 Every field of :class:`RunOptions` is a keyword of :func:`stt_toolkit.transcribe` and a flag
 of ``stt-toolkit transcribe`` (``chunk_seconds`` is ``--chunk-seconds``), with the same
 default; the stage options are built from it. Values that cannot work raise
-:class:`~stt_toolkit.errors.UsageError` (a ``ValueError``) when the options are made.
+:class:`~stt_toolkit.UsageError` (a ``ValueError``) when the options are made.
 """
 
 from __future__ import annotations
@@ -72,8 +72,10 @@ class ChunkOptions:
     min_seconds: float = MIN_BILLED_SECONDS
 
     def __post_init__(self) -> None:
-        if self.target_seconds <= 0 or self.min_seconds < 0:
-            raise UsageError("target_seconds must be positive and min_seconds not negative")
+        if self.target_seconds <= 0:
+            raise UsageError("target_seconds must be positive")
+        if self.min_seconds < 0:
+            raise UsageError("min_seconds must not be negative")
         if self.overlap_seconds < 0 or self.search_seconds < 0:
             raise UsageError("overlap_seconds and search_seconds must not be negative")
         if self.overlap_seconds >= self.target_seconds:
@@ -192,7 +194,7 @@ class RunOptions:
 
     @classmethod
     def from_kwargs(cls, **kwargs: Any) -> RunOptions:
-        """Build from keywords, naming any unknown one in an :class:`~stt_toolkit.errors.UnknownOption`."""
+        """Build from keywords, naming any unknown one in an :class:`~stt_toolkit.UnknownOption`."""
         unknown = sorted(set(kwargs) - {f.name for f in fields(cls)})
         if unknown:
             raise UnknownOption(f"unknown option(s): {', '.join(unknown)}")
@@ -237,7 +239,7 @@ class RunOptions:
         return ExportOptions(CueOptions(), self.highlight_words)
 
     def validate(self) -> None:
-        """Raise :class:`~stt_toolkit.errors.UsageError` for options that cannot work together."""
+        """Raise :class:`~stt_toolkit.UsageError` for options that cannot work together."""
         for f in fields(self):
             value = getattr(self, f.name)
             if isinstance(value, float) and not math.isfinite(value):

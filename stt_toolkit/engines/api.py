@@ -283,6 +283,7 @@ class ApiEngine(ClosingEngine):
             raise errors.InvalidResponse(f"chunk {audio.chunk.name}: {self._clean(str(exc))}") from None
         result = parse_verbose_json(body, chunk=audio.chunk, task=options.task, model=model,
                                     request_id=response.headers.get("x-request-id"), attempts=attempt)
+        # the audio and the billing of the answered chunk (its requests were counted as sent)
         self.usage += dataclasses.replace(answered(model, audio.chunk.duration, self.bills), requests=0, retries=0)
         return result
 

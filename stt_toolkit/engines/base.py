@@ -28,7 +28,7 @@ class Engine(Protocol):
         ...
 
     def check(self, options: TranscribeOptions) -> None:
-        """Raise :class:`~stt_toolkit.errors.UnsupportedTask` before anything is sent."""
+        """Raise :class:`~stt_toolkit.UnsupportedTask` before anything is sent."""
         ...
 
     async def transcribe(self, audio: ChunkAudio, options: TranscribeOptions) -> ChunkResult:

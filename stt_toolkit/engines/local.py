@@ -25,6 +25,7 @@ from ..core.records import ChunkAudio, ChunkResult, Segment, Word
 from .base import ClosingEngine
 from .models import installed, resolve_model
 from .response import clamp_times
+from .threads import one_blas_thread
 
 _FALLBACK_TEMPERATURES = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)
 
@@ -103,11 +104,12 @@ class LocalEngine(ClosingEngine):
         model = self._load()
         samples = decode_chunk(audio)
         temperature = _FALLBACK_TEMPERATURES if options.temperature == 0 else (options.temperature,)
-        segments_iter, info = model.transcribe(
-            samples, task=options.task, language=options.language, initial_prompt=options.prompt,
-            temperature=temperature, word_timestamps=options.word_timestamps, beam_size=self.beam_size,
-            vad_filter=False)
-        segments = tuple(_segment(s, audio.chunk.duration) for s in segments_iter)
+        with one_blas_thread():  # see .threads: a fork elsewhere must not hang the features
+            segments_iter, info = model.transcribe(
+                samples, task=options.task, language=options.language, initial_prompt=options.prompt,
+                temperature=temperature, word_timestamps=options.word_timestamps, beam_size=self.beam_size,
+                vad_filter=False)
+            segments = tuple(_segment(s, audio.chunk.duration) for s in segments_iter)
         return ChunkResult(
             chunk=audio.chunk, task=options.task, text="".join(s.text for s in segments),
             segments=segments, words=tuple(w for s in segments for w in s.words),

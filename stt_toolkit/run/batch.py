@@ -35,7 +35,7 @@ log = logging.getLogger("stt_toolkit")
 @dataclass(frozen=True)
 class FileOutcome:
     """What happened to one input: ``done`` (with its transcript), ``skipped`` (its outputs
-    existed) or ``failed`` (with the ``error``: an :class:`~stt_toolkit.errors.SttError`, or
+    existed) or ``failed`` (with the ``error``: an :class:`~stt_toolkit.SttError`, or
     any other exception for a bug). ``stopped`` says the file never ran because a fatal
     error (``error``) stopped the run."""
 

@@ -15,12 +15,13 @@ from typing import Any, TypeVar
 
 from ..audio.decode import AudioInput
 from ..audio.ffmpeg import using_ffmpeg
+from ..core.errors import AudioFileNotFound
 from ..core.options import RunOptions
 from ..core.transcript import Transcript
 from ..engines import engine_for
 from .batch import FileOutcome, aprocess_files
 from .file import transcribe_audio
-from .inputs import find_media_files
+from .inputs import InputFile, find_media_files, name_outputs
 
 T = TypeVar("T")
 
@@ -62,34 +63,61 @@ def translate(audio: AudioInput, **options: Any) -> Transcript:
     return _run_sync(atranslate(audio, **options))
 
 
-async def atranscribe_many(paths: Iterable[str | Path], **options: Any) -> AsyncIterator[FileOutcome]:
+async def atranscribe_many(paths: str | Path | Iterable[str | Path], **options: Any) -> AsyncIterator[FileOutcome]:
     """Transcribe files and folders (searched recursively), yielding each file's outcome as it
-    finishes; all files share one engine and one concurrency budget. Nothing is written."""
+    finishes; all files share one engine and one concurrency budget. Nothing is written. A
+    path that does not exist is one failed outcome; the other paths go on."""
     run = RunOptions.from_kwargs(**options)
     run.validate()
-    async for outcome in aprocess_files(find_media_files(paths), None, (), run):
+    files, missing = [], []
+    for raw in [paths] if isinstance(paths, (str, Path)) else list(paths):
+        try:
+            files += find_media_files([raw])
+        except AudioFileNotFound as exc:
+            missing.append(FileOutcome(InputFile(Path(raw), Path(Path(raw).name)), "failed", error=exc))
+    for outcome in missing:
+        yield outcome
+    async for outcome in aprocess_files(name_outputs(files), None, (), run):
         yield outcome
 
 
-def transcribe_many(paths: Iterable[str | Path], **options: Any) -> Iterator[FileOutcome]:
-    """Blocking :func:`atranscribe_many`: a generator of outcomes as files finish."""
+def transcribe_many(paths: str | Path | Iterable[str | Path], **options: Any) -> Iterator[FileOutcome]:
+    """Blocking :func:`atranscribe_many`: a generator of outcomes as files finish. Closing it
+    early (``break`` out of the loop) stops the run: nothing more is sent."""
     items: queue.Queue[Any] = queue.Queue()
     end = object()
+    started: queue.Queue[tuple[asyncio.AbstractEventLoop, asyncio.Task[None]]] = queue.Queue()
+    wanted = [paths] if isinstance(paths, (str, Path)) else list(paths)
 
     def worker() -> None:
         async def main() -> None:
-            async for outcome in atranscribe_many(list(paths), **options):
+            async for outcome in atranscribe_many(wanted, **options):
                 items.put(outcome)
 
+        async def watched() -> None:
+            task = asyncio.ensure_future(main())
+            started.put((asyncio.get_running_loop(), task))
+            await task
+
         try:
-            asyncio.run(main())
+            asyncio.run(watched())
         except BaseException as exc:  # noqa: BLE001 - handed to the consumer
             items.put(exc)
         finally:
             items.put(end)
 
-    threading.Thread(target=worker, daemon=True).start()
-    while (item := items.get()) is not end:
-        if isinstance(item, BaseException):
-            raise item
-        yield item
+    thread = threading.Thread(target=worker, daemon=True)
+    thread.start()
+    finished = False
+    try:
+        while (item := items.get()) is not end:
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+        finished = True
+    finally:
+        if not finished and thread.is_alive():  # the caller stopped early: cancel the run
+            with contextlib.suppress(queue.Empty, RuntimeError):  # RuntimeError: the loop has closed
+                loop, task = started.get(timeout=5)
+                loop.call_soon_threadsafe(task.cancel)
+            thread.join()

@@ -86,7 +86,7 @@ def find_media_files(paths: Iterable[str | Path], include: Sequence[str] = (),
 
     A named file is taken whatever its ending. Inside folders, ``include`` globs (any of
     them) and ``exclude`` globs (none of them) filter the paths relative to the folder.
-    A missing path raises :class:`~stt_toolkit.errors.AudioFileNotFound`. Each file's
+    A missing path raises :class:`~stt_toolkit.AudioFileNotFound`. Each file's
     outputs get a name of their own (:func:`name_outputs`).
     """
     found: dict[Path, InputFile] = {}
@@ -121,7 +121,7 @@ def _selected(relative: Path, include: Sequence[str], exclude: Sequence[str]) ->
 
 
 def check_out_dir(path: Path) -> None:
-    """Refuse, as a :class:`~stt_toolkit.errors.UsageError`, an output folder that is a file or that is
+    """Refuse, as a :class:`~stt_toolkit.UsageError`, an output folder that is a file or that is
     named like one (``-o talk.srt`` would otherwise become a folder ``talk.srt/``)."""
     if path.exists() and not path.is_dir():
         raise UsageError(f"-o {path}: that is a file; -o takes a folder (outputs are named after the inputs)")
