@@ -34,6 +34,20 @@ def test_transcribe_many_yields_each_file(speech: Path, tmp_path: Path) -> None:
     assert outcomes["bad.mp3"].status == "failed" and "not an audio" in (outcomes["bad.mp3"].reason or "")
 
 
+@pytest.mark.parametrize(("option", "value", "said"), [
+    ("chunk_seconds", "30", "chunk_seconds must be a number, not '30'"),
+    ("chunk_seconds", True, "chunk_seconds must be a number, not True"),
+    ("concurrency", 2.5, "concurrency must be a whole number, not 2.5"),
+    ("strict", "no", "strict must be True or False, not 'no'"),
+    ("rpm", "5", "rpm must be a number or None, not '5'"),
+    ("model", 3, "model must be a string or a path or None, not 3"),
+])
+def test_a_value_of_the_wrong_kind_is_a_usage_error(speech: Path, option: str, value: object, said: str) -> None:
+    with pytest.raises(stt.UsageError) as refused:
+        stt.transcribe(speech / "jfk_inaugural_1961_excerpt.flac", engine="local", **{option: value})
+    assert str(refused.value) == said
+
+
 def test_option_errors(speech: Path) -> None:
     clip = speech / "jfk_inaugural_1961_excerpt.flac"
     with pytest.raises(TypeError, match="unknown option"):

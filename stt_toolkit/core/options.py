@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
+from pathlib import PurePath
 from typing import Any, Literal
 
 from .billing import MIN_BILLED_SECONDS
@@ -166,7 +167,7 @@ class RunOptions:
     """
 
     engine: str = "auto"
-    model: str | None = None
+    model: str | PurePath | None = None
     language: str | None = None
     translate: bool = False
     prompt: str | None = None
@@ -190,7 +191,7 @@ class RunOptions:
     retry_model: str | None = None
     keep_hallucinations: bool = False
     highlight_words: bool = False
-    ffmpeg: str | None = None
+    ffmpeg: str | PurePath | None = None
 
     @classmethod
     def from_kwargs(cls, **kwargs: Any) -> RunOptions:
@@ -207,8 +208,9 @@ class RunOptions:
         return cls(**{k: v for k, v in data.items() if k in known})
 
     def recorded(self) -> RunOptions:
-        """These options as a transcript keeps them: without the API key."""
-        return replace(self, api_key=None) if self.api_key is not None else self
+        """These options as a transcript keeps them: without the API key, paths as strings."""
+        paths = {name: str(value) for name in ("model", "ffmpeg") if isinstance(value := getattr(self, name), PurePath)}
+        return replace(self, api_key=None, **paths) if self.api_key is not None or paths else self
 
     @property
     def task(self) -> Task:
@@ -239,9 +241,12 @@ class RunOptions:
         return ExportOptions(CueOptions(), self.highlight_words)
 
     def validate(self) -> None:
-        """Raise :class:`~stt_toolkit.UsageError` for options that cannot work together."""
+        """Raise :class:`~stt_toolkit.UsageError` for a value of the wrong kind (``"30"`` for
+        ``chunk_seconds``, ``2.5`` for ``concurrency``, ``"no"`` for ``strict``) or options
+        that cannot work together."""
         for f in fields(self):
             value = getattr(self, f.name)
+            _check_kind(f.name, value, str(f.type))
             if isinstance(value, float) and not math.isfinite(value):
                 raise UsageError(f"{f.name} must be a number, not {value}")
         self.transcribe_options()
@@ -253,3 +258,23 @@ class RunOptions:
         if self.language is not None and self.language not in LANGUAGES:
             raise UsageError(f"--language {self.language!r} is not a language Whisper knows: give an ISO-639-1 "
                              "code such as en, de, fr or ja")
+
+
+_KINDS: dict[str, tuple[tuple[type, ...], str]] = {
+    "str": ((str,), "a string"), "float": ((int, float), "a number"), "int": ((int,), "a whole number"),
+    "bool": ((bool,), "True or False")}
+
+
+def _check_kind(name: str, value: Any, annotation: str) -> None:
+    """A :class:`UsageError` unless ``value`` is of the kind ``annotation`` names (``"float |
+    None"``); a bool is not taken for a number."""
+    kinds = [k.strip() for k in annotation.split("|")]
+    if (value is None and "None" in kinds) or (isinstance(value, PurePath) and "PurePath" in kinds):
+        return
+    base = next((k for k in kinds if k in _KINDS), None)
+    if base is None:
+        return
+    types, said = _KINDS[base]
+    said += " or a path" if "PurePath" in kinds else ""
+    if not isinstance(value, types) or (isinstance(value, bool) and base != "bool"):
+        raise UsageError(f"{name} must be {said}{' or None' if 'None' in kinds else ''}, not {value!r}")

@@ -89,8 +89,8 @@ class Transcript:
     options: RunOptions = field(default_factory=RunOptions)
 
     def __post_init__(self) -> None:
-        if self.options.api_key is not None:  # a transcript never holds the key
-            object.__setattr__(self, "options", self.options.recorded())
+        # a transcript never holds the key, and keeps paths as strings (for its JSON)
+        object.__setattr__(self, "options", self.options.recorded())
 
     @cached_property
     def text(self) -> str:
