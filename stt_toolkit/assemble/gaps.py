@@ -25,7 +25,7 @@ from ..core.options import QualityOptions
 from ..core.records import EnergyProfile, Segment, Word
 from ..core.transcript import Transcript
 from .quality import flag_segments
-from .splice import Span, splice, without_echoes
+from .splice import Span, neighbours, splice, without_echoes
 from .timeline import clip_segment, make_monotonic
 
 
@@ -145,8 +145,7 @@ def redone(answer: Sequence[Segment], span: Span, segments: Sequence[Segment],
     more than the segment had; else ``None`` (the segment stays)."""
     label = f"redo {span.start:.1f}-{span.end:.1f}"
     new = [c for s in answer if _confident(s, options) and (c := clip_segment(s, span.start, span.end, label))]
-    new = without_echoes(new, segments[span.first - 1] if span.first else None,
-                         segments[span.last + 1] if span.last + 1 < len(segments) else None)
+    new = without_echoes(new, *neighbours(segments, span))
     more = sum(len(s.words) for s in new) >= len(segments[span.first].words) + options.min_words
     return new if more else None
 

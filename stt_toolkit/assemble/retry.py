@@ -20,7 +20,7 @@ from ..core.records import Segment
 from ..core.transcript import Transcript
 from .context import join_prompt, tail
 from .quality import flag_segments
-from .splice import Span, splice, without_echoes
+from .splice import Span, neighbours, splice, without_echoes
 from .timeline import clip_segment, make_monotonic
 
 
@@ -134,8 +134,7 @@ def replacement(answer: Sequence[Segment], span: Span, segments: Sequence[Segmen
     :func:`is_better`."""
     label = f"retry {span.start:.1f}-{span.end:.1f}"
     new = [c for s in answer if (c := clip_segment(s, span.start, span.end, label))]
-    new = without_echoes(new, segments[span.first - 1] if span.first else None,
-                         segments[span.last + 1] if span.last + 1 < len(segments) else None)
+    new = without_echoes(new, *neighbours(segments, span))
     new = [s for s in flag_segments(new, quality) if NO_SPEECH not in s.flags]
     return new if is_better(new, segments[span.first:span.last + 1]) else None
 

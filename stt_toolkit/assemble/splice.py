@@ -23,6 +23,12 @@ class Span:
     end: float
 
 
+def neighbours(segments: Sequence[Segment], span: Span) -> tuple[Segment | None, Segment | None]:
+    """The segments just before and just after ``span`` (``None`` at either end)."""
+    return (segments[span.first - 1] if span.first else None,
+            segments[span.last + 1] if span.last + 1 < len(segments) else None)
+
+
 def without_echoes(new: list[Segment], before: Segment | None, after: Segment | None) -> list[Segment]:
     """``new`` without a first word that repeats the word just before the span, or a last word
     that repeats the word just after it (timestamps at a cut are a few tenths of a second off)."""

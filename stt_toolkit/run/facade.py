@@ -87,11 +87,10 @@ def transcribe_many(paths: str | Path | Iterable[str | Path], **options: Any) ->
     items: queue.Queue[Any] = queue.Queue()
     end = object()
     started: queue.Queue[tuple[asyncio.AbstractEventLoop, asyncio.Task[None]]] = queue.Queue()
-    wanted = [paths] if isinstance(paths, (str, Path)) else list(paths)
 
     def worker() -> None:
         async def main() -> None:
-            async for outcome in atranscribe_many(wanted, **options):
+            async for outcome in atranscribe_many(paths, **options):
                 items.put(outcome)
 
         async def watched() -> None:

@@ -88,7 +88,7 @@ async def merge_results(results: list[ChunkResult], info: AudioInfo, engine: Eng
     in ``unheard_speech``."""
     profile = await asyncio.to_thread(measure_energy, info.path)  # one pass, for gap filling and the net
     asked = options.transcribe_options()
-    transcript = merge(results, info.duration, chunks_usage(results, engine.bills), options.recorded(), quality)
+    transcript = merge(results, info.duration, chunks_usage(results, engine.bills), options, quality)
     if options.fill_gaps:
         transcript = await fill_gaps(transcript, info.path, engine, asked, quality, profile=profile)
     if retry is not None:
