@@ -110,3 +110,55 @@ def flac_with_silences(tmp_path: Path) -> Callable[[float, list[tuple[float, flo
         return path
 
     return make
+
+
+def _lj_sentences(folder: Path) -> tuple[np.ndarray, list[tuple[float, float]]]:
+    """The 32 read sentences of LJ Speech (one speaker) as 16 kHz samples, and their times."""
+    from stt_toolkit.audio.decode import preprocess
+
+    stem = "ljspeech_LJ001-0001_to_0032_continuous"
+    flac = preprocess(DATA / f"{stem}.opus", folder / "lj.flac").path
+    samples, _ = sf.read(flac, dtype="float32")
+    rows = [line.split("\t") for line in (DATA / f"{stem}.segments.tsv").read_text().splitlines()[1:]]
+    return samples, [(float(r[0]), float(r[1])) for r in rows]
+
+
+def make_dialogue(folder: Path, voices: int = 3, pause_s: float = 1.0) -> tuple[Path, list[tuple[float, float, str]]]:
+    """Real speech by ``voices`` (2 or 3) speakers taking turns with ``pause_s`` pauses:
+    LJ (LJ Speech), JFK (his excerpt, split at its pause after "Americans") and, with three,
+    LV (the LibriVox reader); returns the FLAC and the reference turns (start, end, name)."""
+    lj, times = _lj_sentences(folder)
+
+    def sentence(i: int) -> np.ndarray:
+        return lj[int(times[i][0] * 16000):int(times[i][1] * 16000)]
+
+    jfk, _ = sf.read(DATA / "jfk_inaugural_1961_excerpt.flac", dtype="float32")
+    loud = np.convolve(jfk ** 2, np.ones(3200) / 3200, "same")
+    cut = 4 * 16000 + int(np.argmin(loud[4 * 16000:7 * 16000]))  # the pause after "Americans,"
+    parts = [("LJ", sentence(0)), ("JFK", jfk[:cut]), ("LJ", sentence(2)), ("JFK", jfk[cut:]), ("LJ", sentence(3))]
+    if voices == 3:
+        reader = [sf.read(DATA / f"librivox_sense_and_sensibility_{n}.flac", dtype="float32")[0] for n in ("0870", "0920")]
+        parts += [("LV", reader[0]), ("LJ", sentence(4)), ("LV", reader[1])]
+    pause = np.zeros(int(pause_s * 16000), dtype=np.float32)
+    audio: list[np.ndarray] = []
+    turns: list[tuple[float, float, str]] = []
+    clock = 0.0
+    for name, samples in parts:
+        turns.append((round(clock, 3), round(clock + len(samples) / 16000, 3), name))
+        audio += [samples, pause]
+        clock += (len(samples) + len(pause)) / 16000
+    path = folder / f"dialogue_{voices}.flac"
+    sf.write(path, np.concatenate(audio[:-1]), 16000, subtype="PCM_16")
+    return path, turns
+
+
+@pytest.fixture(scope="session")
+def three_voices(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[tuple[float, float, str]]]:
+    """About a minute of three real voices taking eight turns (see :func:`make_dialogue`)."""
+    return make_dialogue(tmp_path_factory.mktemp("dialogue3"), voices=3)
+
+
+@pytest.fixture(scope="session")
+def two_voices(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[tuple[float, float, str]]]:
+    """About 40 s of two real voices taking five turns (see :func:`make_dialogue`)."""
+    return make_dialogue(tmp_path_factory.mktemp("dialogue2"), voices=2)

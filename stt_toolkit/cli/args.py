@@ -12,7 +12,7 @@ from typing import Any
 from ..audio.ffmpeg import FFMPEG_ENV
 from ..core import __version__
 from ..core.codecs import CODEC_NAMES
-from ..core.options import DEFAULT_MAX_BYTES, ENGINE_NAMES, RunOptions
+from ..core.options import DEFAULT_MAX_BYTES, ENGINE_NAMES, SPEAKER_STYLES, RunOptions
 
 COMMANDS = ("transcribe", "prepare", "models")
 _DEFAULTS = RunOptions()
@@ -38,6 +38,7 @@ def build_parser(description: str = "") -> argparse.ArgumentParser:
     _add_api_flags(run)
     _add_decode_flags(run)
     _add_repair_flags(run)
+    _add_speaker_flags(run)
     models = commands.add_parser("models", help="list the engine's models")
     for name in ("--engine", "--model", "--base-url"):
         models.add_argument(name, default="auto" if name == "--engine" else None)
@@ -114,6 +115,34 @@ def _add_repair_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--keep-hallucinations", action="store_true",
                         help="keep text Whisper makes up over silence (flagged) in the text and subtitles")
     parser.add_argument("--highlight-words", action="store_true", help="karaoke word timestamps in VTT")
+
+
+def _speaker_count(text: str) -> int | str:
+    if text == "auto":
+        return text
+    try:
+        count = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"give auto or a number of speakers, not {text!r}") from None
+    if count < 1:
+        raise argparse.ArgumentTypeError(f"the number of speakers must be at least 1, not {count}")
+    return count
+
+
+def _add_speaker_flags(parser: argparse.ArgumentParser) -> None:
+    d = _DEFAULTS
+    group = parser.add_argument_group("speakers", "who said what, found offline (pip install 'stt-toolkit[speakers]')")
+    group.add_argument("--speakers", type=_speaker_count, default=d.speakers, metavar="auto|N",
+                       help="label speakers: auto finds how many, N asks for exactly N")
+    group.add_argument("--min-speakers", type=int, default=d.min_speakers, metavar="N",
+                       help="at least N speakers (implies --speakers auto)")
+    group.add_argument("--max-speakers", type=int, default=d.max_speakers, metavar="N",
+                       help="at most N speakers (implies --speakers auto)")
+    group.add_argument("--speaker-names", default=d.speaker_names, metavar="NAMES",
+                       help='names in order of first appearance, comma-separated: "Ana,Ben"')
+    group.add_argument("--speaker-style", choices=SPEAKER_STYLES, default=d.speaker_style,
+                       help="SRT: names starts each turn with 'Name: '; dashes puts two speakers' lines in one "
+                       "cue, each led by a dash")
 
 
 def run_options(args: argparse.Namespace) -> RunOptions:

@@ -12,7 +12,7 @@ from ..audio.ffmpeg import using_ffmpeg
 from ..core.billing import PRICE_PER_HOUR
 from ..core.errors import SttError, UsageError
 from ..core.options import ChunkOptions, RunOptions
-from ..engines import engine_for
+from ..engines import diarizer_for, engine_for
 from ..output.writers import FORMATS
 from ..run.batch import BatchSummary, process_files
 from ..run.file import plan_audio
@@ -28,6 +28,7 @@ log = logging.getLogger("stt_toolkit")
 def transcribe(args: argparse.Namespace) -> int:
     """``stt-toolkit transcribe``: 0 when every file succeeded, 1 when any failed."""
     options, formats = usage(lambda: _run_options(args))
+    diarizer_for(options)  # a missing extra is said once, before anything runs
     files, missing = _inputs(args)
     if not files and not missing:
         print(f"stt-toolkit: no audio or video files in {', '.join(args.inputs)}", file=sys.stderr)
@@ -93,6 +94,10 @@ def _print_summary(summary: BatchSummary, missing: list[str]) -> None:
     models = summary.billed_by_model
     priced = summary.model if len(models) <= 1 else ", ".join(f"{m}: {s:.0f} s" for m, s in models.items())
     cost = f", estimated cost ${summary.cost:.4f} ({priced})" if summary.billed_seconds else ""
+    for outcome in summary.outcomes:
+        if outcome.transcript is not None and outcome.transcript.speakers:
+            shares = ", ".join(f"{s.name} {s.share:.0%}" for s in outcome.transcript.speakers)
+            print(f"  speakers: {outcome.input.path}: {shares} of the talk", file=out)
     for item, start, end in summary.unheard_speech:
         print(f"  no words: {item.path} {start:.1f}-{end:.1f} s is as loud as the speech but has no words", file=out)
     print(f"audio: {summary.audio_seconds / 3600:.2f} h; billed: {summary.billed_seconds:.0f} s{cost}; "

@@ -22,7 +22,8 @@ def flag(field_name: str) -> str:
 
 # the field names a message may use: those with an underscore, and the one-word numeric ones
 # (a word such as "engine" or "model" is left alone: it is also plain English)
-_FIELDS = {f.name for f in fields(RunOptions) if "_" in f.name} | set(_RENAMED) | {"rpm", "concurrency", "temperature"}
+_ONE_WORD = {"rpm", "concurrency", "temperature", "speakers"}
+_FIELDS = {f.name for f in fields(RunOptions) if "_" in f.name} | set(_RENAMED) | _ONE_WORD
 _NAMES = re.compile(r"(?<![-\w])(" + "|".join(sorted(_FIELDS, key=len, reverse=True)) + r")\b")
 
 

@@ -150,11 +150,50 @@ class CueOptions:
 
 
 @dataclass(frozen=True)
+class SpeakerCount:
+    """How many speakers to look for: exactly ``exact``, or between ``minimum`` and
+    ``maximum`` (either may be None: the backend decides)."""
+
+    exact: int | None = None
+    minimum: int | None = None
+    maximum: int | None = None
+
+    def __post_init__(self) -> None:
+        for name in ("exact", "minimum", "maximum"):
+            value = getattr(self, name)
+            if value is not None and value < 1:
+                raise UsageError(f"the number of speakers must be at least 1, not {value}")
+        if self.minimum is not None and self.maximum is not None and self.minimum > self.maximum:
+            raise UsageError(f"min_speakers ({self.minimum}) is over max_speakers ({self.maximum})")
+
+    @property
+    def low(self) -> int | None:
+        """The fewest speakers allowed."""
+        return self.exact or self.minimum
+
+    @property
+    def high(self) -> int | None:
+        """The most speakers allowed."""
+        return self.exact or self.maximum
+
+
+#: How subtitles show who speaks: ``names`` starts each speaker's turn with "Name: ";
+#: ``dashes`` lets two speakers share a cue, a line each, each line led by a dash.
+SPEAKER_STYLES = ("names", "dashes")
+
+
+@dataclass(frozen=True)
 class ExportOptions:
-    """How transcripts are written: the subtitle layout, and (WebVTT) word highlighting."""
+    """How transcripts are written: the subtitle layout, (WebVTT) word highlighting, and how
+    subtitles show speakers (:data:`SPEAKER_STYLES`)."""
 
     cues: CueOptions = field(default_factory=CueOptions)
     highlight_words: bool = False
+    speaker_style: str = "names"
+
+    def __post_init__(self) -> None:
+        if self.speaker_style not in SPEAKER_STYLES:
+            raise UsageError(f"speaker_style must be one of {', '.join(SPEAKER_STYLES)}, not {self.speaker_style!r}")
 
 
 @dataclass(frozen=True)
@@ -192,6 +231,20 @@ class RunOptions:
     keep_hallucinations: bool = False
     highlight_words: bool = False
     ffmpeg: str | PurePath | None = None
+    speakers: int | str | None = None
+    min_speakers: int | None = None
+    max_speakers: int | None = None
+    speaker_names: tuple[str, ...] | None = None
+    speaker_style: str = "names"
+
+    def __post_init__(self) -> None:
+        # "Ana, Ben" (the CLI's form) or any sequence of names: kept as a tuple
+        names = self.speaker_names
+        if isinstance(names, str):
+            names = tuple(n.strip() for n in names.split(",") if n.strip())
+        elif isinstance(names, (list, tuple)):
+            names = tuple(names)
+        object.__setattr__(self, "speaker_names", names or None)
 
     @classmethod
     def from_kwargs(cls, **kwargs: Any) -> RunOptions:
@@ -238,7 +291,17 @@ class RunOptions:
 
     def export_options(self) -> ExportOptions:
         """How the outputs are written."""
-        return ExportOptions(CueOptions(), self.highlight_words)
+        return ExportOptions(CueOptions(), self.highlight_words, self.speaker_style)
+
+    @property
+    def labels_speakers(self) -> bool:
+        """Whether speakers are labelled (``speakers``, ``min_speakers`` or ``max_speakers``)."""
+        return any(v is not None for v in (self.speakers, self.min_speakers, self.max_speakers))
+
+    def speaker_count(self) -> SpeakerCount:
+        """How many speakers to look for."""
+        exact = self.speakers if isinstance(self.speakers, int) else None
+        return SpeakerCount(exact, self.min_speakers, self.max_speakers)
 
     def validate(self) -> None:
         """Raise :class:`~stt_toolkit.UsageError` for a value of the wrong kind (``"30"`` for
@@ -252,12 +315,29 @@ class RunOptions:
         self.transcribe_options()
         self.chunk_options()
         self.api_options()
+        self.export_options()
+        self._validate_speakers()
         if self.engine not in ENGINE_NAMES:
             raise UsageError(f"unknown engine {self.engine!r}: choose {', '.join(ENGINE_NAMES[:-1])} or "
                              f"{ENGINE_NAMES[-1]}")
         if self.language is not None and self.language not in LANGUAGES:
             raise UsageError(f"--language {self.language!r} is not a language Whisper knows: give an ISO-639-1 "
                              "code such as en, de, fr or ja")
+
+
+    def _validate_speakers(self) -> None:
+        if isinstance(self.speakers, str) and self.speakers != "auto":
+            raise UsageError(f"speakers must be 'auto' or a number of speakers, not {self.speakers!r}")
+        if isinstance(self.speakers, int) and (self.min_speakers is not None or self.max_speakers is not None):
+            raise UsageError("give either speakers=N or min_speakers/max_speakers, not both")
+        self.speaker_count()
+        names = self.speaker_names or ()
+        if not all(isinstance(n, str) and n.strip() for n in names):
+            raise UsageError(f"speaker_names must be names (strings), not {self.speaker_names!r}")
+        if len(set(names)) != len(names):
+            raise UsageError(f"speaker_names names someone twice: {', '.join(names)}")
+        if names and not self.labels_speakers:
+            raise UsageError("speaker_names needs speakers ('auto' or a number)")
 
 
 _KINDS: dict[str, tuple[tuple[type, ...], str]] = {
@@ -271,10 +351,12 @@ def _check_kind(name: str, value: Any, annotation: str) -> None:
     kinds = [k.strip() for k in annotation.split("|")]
     if (value is None and "None" in kinds) or (isinstance(value, PurePath) and "PurePath" in kinds):
         return
-    base = next((k for k in kinds if k in _KINDS), None)
-    if base is None:
+    known = [k for k in kinds if k in _KINDS]
+    if not known:
         return
-    types, said = _KINDS[base]
-    said += " or a path" if "PurePath" in kinds else ""
-    if not isinstance(value, types) or (isinstance(value, bool) and base != "bool"):
-        raise UsageError(f"{name} must be {said}{' or None' if 'None' in kinds else ''}, not {value!r}")
+    for kind in known:
+        types, _ = _KINDS[kind]
+        if isinstance(value, types) and (kind == "bool" or not isinstance(value, bool)):
+            return
+    said = " or ".join([_KINDS[k][1] for k in known] + ["a path"] * ("PurePath" in kinds) + ["None"] * ("None" in kinds))
+    raise UsageError(f"{name} must be {said}, not {value!r}")

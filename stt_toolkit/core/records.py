@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -94,12 +95,22 @@ class ChunkAudio:
 
 @dataclass(frozen=True)
 class Word:
-    """One word with its times in seconds; ``probability`` where the engine reports it."""
+    """One word with its times in seconds; ``probability`` where the engine reports it;
+    ``speaker`` once speakers are labelled."""
 
     word: str
     start: float
     end: float
     probability: float | None = None
+    speaker: str | None = None
+
+
+def words_text(words: Sequence[Word]) -> str:
+    """The text of consecutive words, as a segment holds it: Whisper's words carry their own
+    leading spaces; words without them are joined by single spaces."""
+    if any(w.word.startswith(" ") for w in words):
+        return "".join(w.word for w in words)
+    return " " + " ".join(w.word.strip() for w in words)
 
 
 @dataclass(frozen=True)
@@ -109,7 +120,8 @@ class Segment:
     Times are in seconds, relative to whatever the containing object says (a chunk for a
     :class:`ChunkResult`). The three signals are computed per 30 s decoding window by most
     servers, so neighbouring segments often share them. In a merged transcript, ``chunk``
-    names the chunk the segment came from and ``flags`` holds its quality flags.
+    names the chunk the segment came from, ``flags`` holds its quality flags, and
+    ``speaker`` (once speakers are labelled) who says it.
     """
 
     id: int
@@ -123,6 +135,16 @@ class Segment:
     words: tuple[Word, ...] = ()
     chunk: str | None = None
     flags: tuple[str, ...] = ()
+    speaker: str | None = None
+
+
+@dataclass(frozen=True)
+class SpeakerTurn:
+    """A stretch of the audio (seconds) in which ``speaker`` talks, as a diarizer found it."""
+
+    start: float
+    end: float
+    speaker: str
 
 
 @dataclass(frozen=True)

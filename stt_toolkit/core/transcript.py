@@ -18,7 +18,7 @@ from typing import Any
 from .billing import Usage
 from .flags import FLAGS, notable_flags, shown
 from .options import RunOptions
-from .records import Segment, Word
+from .records import Segment, SpeakerTurn, Word
 
 SCHEMA_VERSION = 1
 
@@ -63,6 +63,33 @@ class QualitySummary:
         )
 
 
+@dataclass(frozen=True)
+class SpeakerStats:
+    """One speaker: ``name``, seconds of talk (the diarizer's turns), ``share`` of all talk
+    (0 to 1), and the number of ``words`` they say in the transcript."""
+
+    name: str
+    talk_seconds: float
+    share: float
+    words: int
+
+    @classmethod
+    def of(cls, turns: Sequence[SpeakerTurn], segments: Sequence[Segment]) -> tuple[SpeakerStats, ...]:
+        """Every speaker of ``turns`` and ``segments``, in order of first appearance in the
+        segments (then of first turn), with their talk time (pure)."""
+        order = list(dict.fromkeys([*(s.speaker for s in segments if s.speaker), *(t.speaker for t in turns)]))
+        talk = {name: 0.0 for name in order}
+        for turn in turns:
+            talk[turn.speaker] += max(0.0, turn.end - turn.start)
+        said = {name: 0 for name in order}
+        for segment in segments:
+            if segment.speaker:
+                said[segment.speaker] += len(segment.words) or len(segment.text.split())
+        total = sum(talk.values())
+        return tuple(cls(name, round(talk[name], 3), round(talk[name] / total, 4) if total else 0.0, said[name])
+                     for name in order)
+
+
 def spoken_text(segments: Sequence[Segment], keep_hallucinations: bool = False) -> str:
     """The text of ``segments`` joined, leaving out silence hallucinations unless kept."""
     return " ".join(t for s in segments if (t := s.text.strip()) and shown(s.flags, keep_hallucinations))
@@ -87,6 +114,7 @@ class Transcript:
     usage: Usage = field(default_factory=Usage)
     unheard_speech: tuple[tuple[float, float], ...] = ()
     options: RunOptions = field(default_factory=RunOptions)
+    speaker_turns: tuple[SpeakerTurn, ...] = ()
 
     def __post_init__(self) -> None:
         # a transcript never holds the key, and keeps paths as strings (for its JSON)
@@ -102,6 +130,12 @@ class Transcript:
         """The flags' shares and counts, and the unheard speech."""
         return QualitySummary.of(self.segments, self.duration, self.unheard_speech)
 
+    @cached_property
+    def speakers(self) -> tuple[SpeakerStats, ...]:
+        """Every labelled speaker with their talk time, in order of first appearance; empty
+        when speakers were not labelled."""
+        return SpeakerStats.of(self.speaker_turns, self.segments)
+
     @property
     def words(self) -> tuple[Word, ...]:
         """Every word of every segment, in order."""
@@ -115,7 +149,9 @@ class Transcript:
             "schema_version": SCHEMA_VERSION, "text": self.text, "language": self.language,
             "duration": self.duration, "segments": [_segment_dict(s) for s in self.segments], "task": self.task,
             "chunks": [asdict(c) for c in self.chunks], "usage": asdict(self.usage),
-            "quality": asdict(self.quality), "words": [asdict(w) for w in self.words], "options": options,
+            "quality": asdict(self.quality), "words": [_word_dict(w) for w in self.words], "options": options,
+            **({"speakers": [asdict(s) for s in self.speakers],
+                "speaker_turns": [asdict(t) for t in self.speaker_turns]} if self.speaker_turns else {}),
         }
 
     def to_json(self, indent: int | None = 2) -> str:
@@ -128,7 +164,8 @@ class Transcript:
         derived again; a JSON without ``options`` gets the defaults)."""
         segments = tuple(
             Segment(**{**{k: v for k, v in s.items() if k in _SEGMENT_FIELDS},
-                       "words": tuple(Word(**w) for w in s.get("words", ())),
+                       "words": tuple(Word(**{k: v for k, v in w.items() if k in _WORD_FIELDS})
+                                      for w in s.get("words", ())),
                        "flags": tuple(s.get("flags", ()))})
             for s in data.get("segments", ()))
         quality = data.get("quality") or {}
@@ -138,6 +175,8 @@ class Transcript:
             usage=Usage.from_dict(data.get("usage") or {}),
             unheard_speech=tuple((float(a), float(b)) for a, b in quality.get("unheard_speech", ())),
             options=RunOptions.from_dict(data.get("options") or {}),
+            speaker_turns=tuple(SpeakerTurn(float(t["start"]), float(t["end"]), str(t["speaker"]))
+                                for t in data.get("speaker_turns", ())),
         )
 
     @classmethod
@@ -147,11 +186,21 @@ class Transcript:
 
 
 _SEGMENT_FIELDS = {"id", "start", "end", "text", "avg_logprob", "no_speech_prob", "compression_ratio",
-                   "temperature", "chunk"}
+                   "temperature", "chunk", "speaker"}
+_WORD_FIELDS = {"word", "start", "end", "probability", "speaker"}
+
+
+def _word_dict(word: Word) -> dict[str, Any]:
+    data = asdict(word)
+    if data["speaker"] is None:  # no speakers labelled: the JSON of earlier versions
+        del data["speaker"]
+    return data
 
 
 def _segment_dict(segment: Segment) -> dict[str, Any]:
     data = asdict(segment)
-    data["words"] = [asdict(w) for w in segment.words]
+    data["words"] = [_word_dict(w) for w in segment.words]
     data["flags"] = list(segment.flags)
+    if data["speaker"] is None:
+        del data["speaker"]
     return data

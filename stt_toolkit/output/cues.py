@@ -26,12 +26,24 @@ _CLAUSE_END = re.compile(r"[,;:、，；：—-]['\"”’)]*$")
 
 @dataclass(frozen=True)
 class Cue:
-    """One subtitle: its display times and its words, line by line."""
+    """One subtitle: its display times, its words line by line, and who says each line
+    (``None`` where speakers are not labelled; two speakers only in a dialogue cue)."""
 
     start: float
     end: float
     line_words: tuple[tuple[Word, ...], ...]
     flags: tuple[str, ...] = ()
+    line_speakers: tuple[str | None, ...] = ()
+
+    @property
+    def speaker(self) -> str | None:
+        """Who says the cue's first line."""
+        return self.line_speakers[0] if self.line_speakers else None
+
+    @property
+    def is_dialogue(self) -> bool:
+        """Whether two speakers share the cue, a line each."""
+        return len(set(self.line_speakers)) > 1
 
     @property
     def lines(self) -> tuple[str, ...]:
@@ -124,7 +136,7 @@ def build_cues(segments: Iterable[Segment], options: CueOptions = CueOptions(),
     groups: list[list[tuple[Word, Segment]]] = []
     current: list[tuple[Word, Segment]] = []
     for word, segment in cue_words(segments, keep_hallucinations):
-        if current and not _fits(current, word, options):
+        if current and not _fits(current, word, segment, options):
             groups.append(current)
             current = []
         current.append((word, segment))
@@ -136,9 +148,9 @@ def build_cues(segments: Iterable[Segment], options: CueOptions = CueOptions(),
     return _time_cues(groups, options, audio_end)
 
 
-def _fits(current: list[tuple[Word, Segment]], word: Word, options: CueOptions) -> bool:
+def _fits(current: list[tuple[Word, Segment]], word: Word, segment: Segment, options: CueOptions) -> bool:
     words = [w for w, _ in current] + [word]
-    if word.start - current[-1][0].end > options.pause_split:
+    if word.start - current[-1][0].end > options.pause_split or segment.speaker != current[-1][1].speaker:
         return False
     duration = word.end - words[0].start
     if duration > options.max_duration:
@@ -170,5 +182,27 @@ def _time_cues(groups: list[list[tuple[Word, Segment]]], options: CueOptions,
             start = min(start, end - 0.001)
         end = max(end, start + 0.001)
         flags = tuple(dict.fromkeys(f for _, s in group for f in s.flags))
-        cues.append(Cue(round(start, 3), round(end, 3), break_lines(words, options) or (words,), flags))
+        lines = break_lines(words, options) or (words,)
+        cues.append(Cue(round(start, 3), round(end, 3), lines, flags, (group[0][1].speaker,) * len(lines)))
     return cues
+
+
+def dialogue_cues(cues: Sequence[Cue], options: CueOptions = CueOptions()) -> list[Cue]:
+    """``cues`` with each short exchange between two speakers in one cue, a line each (for
+    dialogue dashes): two neighbouring one-line cues of different speakers join when each line,
+    with its dash, fits and the joined cue is no longer than ``max_duration``."""
+    out: list[Cue] = []
+    for cue in cues:
+        previous = out[-1] if out else None
+        if (previous is not None and options.max_lines >= 2 and not previous.is_dialogue
+                and len(previous.line_words) == 1 and len(cue.line_words) == 1
+                and previous.speaker is not None and cue.speaker is not None and previous.speaker != cue.speaker
+                and all(len(line) + 2 <= options.max_line_chars for line in (*previous.lines, *cue.lines))
+                and cue.end - previous.start <= options.max_duration
+                and cue.start - previous.end <= options.pause_split):
+            out[-1] = Cue(previous.start, cue.end, (*previous.line_words, *cue.line_words),
+                          tuple(dict.fromkeys((*previous.flags, *cue.flags))),
+                          (*previous.line_speakers, *cue.line_speakers))
+            continue
+        out.append(cue)
+    return out

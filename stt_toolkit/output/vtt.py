@@ -1,6 +1,7 @@
 """WebVTT (``.vtt``): a ``WEBVTT`` header, ``HH:MM:SS.mmm``, escaped text; ``NOTE`` blocks
 before cues from flagged segments and where speech has no words; with ``highlight_words``,
-inline word timestamps (karaoke)."""
+inline word timestamps (karaoke); with speakers labelled, a voice span (``<v Ana>``) on every
+cue, a new cue at every change of speaker."""
 
 from __future__ import annotations
 
@@ -25,7 +26,9 @@ def write(transcript: Transcript, stream: TextIO, options: ExportOptions = Expor
         noted = notable_flags(cue.flags)
         if notes and noted:
             stream.write(f"NOTE quality: {', '.join(noted)}\n\n")
-        text = _karaoke(cue) if options.highlight_words else _escape(cue.text)
+        text = _karaoke(cue) if options.highlight_words else "\n".join(_escape(line) for line in cue.lines)
+        if cue.speaker is not None:
+            text = "\n".join(f"<v {_voice(cue.speaker)}>{line}</v>" for line in text.split("\n"))
         stream.write(f"{format_timestamp(cue.start, '.')} --> {format_timestamp(cue.end, '.')}\n{text}\n\n")
     for stretch in unheard:
         _note_unheard(stream, *stretch)
@@ -33,6 +36,11 @@ def write(transcript: Transcript, stream: TextIO, options: ExportOptions = Expor
 
 def _escape(text: str) -> str:
     return no_arrow(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _voice(name: str) -> str:
+    """A speaker's name as a voice annotation: one line, no ``>``, entities escaped."""
+    return " ".join(_escape(name).split()) or "?"
 
 
 def _note_unheard(stream: TextIO, start: float, end: float) -> None:

@@ -25,31 +25,35 @@ WRITERS: dict[str, Writer] = {"srt": srt.write, "vtt": vtt.write, "json": jsondo
 FORMATS = tuple(WRITERS)
 
 
-def render(transcript: Transcript, fmt: str, options: CueOptions = CueOptions(), highlight_words: bool = False) -> str:
-    """``transcript`` in one format (``srt``, ``vtt``, ``json`` or ``txt``), as a string."""
+def render(transcript: Transcript, fmt: str, options: CueOptions = CueOptions(), highlight_words: bool = False,
+           speaker_style: str = "names") -> str:
+    """``transcript`` in one format (``srt``, ``vtt``, ``json`` or ``txt``), as a string;
+    ``speaker_style`` (``names`` or ``dashes``) is how SubRip shows who speaks."""
     try:
         writer = WRITERS[fmt]
     except KeyError:
         raise UsageError(f"unknown format {fmt!r}: choose from {', '.join(FORMATS)}") from None
     stream = io.StringIO()
-    writer(transcript, stream, ExportOptions(options, highlight_words))
+    writer(transcript, stream, ExportOptions(options, highlight_words, speaker_style))
     return stream.getvalue()
 
 
 def write_outputs(transcript: Transcript, out_dir: Path, stem: str, formats: Iterable[str],
-                  options: CueOptions = CueOptions(), highlight_words: bool = False) -> list[Path]:
+                  options: CueOptions = CueOptions(), highlight_words: bool = False,
+                  speaker_style: str = "names") -> list[Path]:
     """Write ``<out_dir>/<stem>.<ext>`` for each format, atomically; returns the paths."""
     paths = []
     for fmt in formats:
         path = Path(out_dir) / f"{stem}.{fmt}"
-        write_atomic(path, render(transcript, fmt, options, highlight_words))
+        write_atomic(path, render(transcript, fmt, options, highlight_words, speaker_style))
         paths.append(path)
     return paths
 
 
-def save(transcript: Transcript, path: str | os.PathLike[str], highlight_words: bool = False) -> Path:
+def save(transcript: Transcript, path: str | os.PathLike[str], highlight_words: bool = False,
+         speaker_style: str = "names") -> Path:
     """Write ``transcript`` to ``path`` in the format its extension names (.srt .vtt .json
     .txt), atomically; returns the path."""
     target = Path(path)
     return write_outputs(transcript, target.parent, target.stem, [target.suffix.lstrip(".").lower()],
-                         highlight_words=highlight_words)[0]
+                         highlight_words=highlight_words, speaker_style=speaker_style)[0]

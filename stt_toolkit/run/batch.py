@@ -20,7 +20,7 @@ from ..core.billing import PRICE_PER_HOUR
 from ..core.options import RunOptions
 from ..core.records import AudioInfo, Chunk, ChunkResult
 from ..core.transcript import Transcript
-from ..engines import Engine, engine_for
+from ..engines import Diarizer, Engine, diarizer_for, engine_for
 from ..output.writers import write_outputs
 from .cache import ChunkCache
 from .file import FileHooks, transcribe_audio
@@ -141,7 +141,8 @@ class _Run:
     """The shared state of one batch run."""
 
     def __init__(self, engine: Engine, options: RunOptions, out_dir: Path | None, formats: Sequence[str],
-                 overwrite: bool, reporter: Reporter | None, inputs: Sequence[InputFile] = ()) -> None:
+                 overwrite: bool, reporter: Reporter | None, inputs: Sequence[InputFile] = (),
+                 diarizer: Diarizer | None = None) -> None:
         self.engine, self.options, self.out_dir = engine, options, out_dir
         self.manifest = OutputManifest(out_dir) if out_dir is not None else None
         self.inputs = RunInputs(i.path for i in inputs)
@@ -150,6 +151,7 @@ class _Run:
         self.file_slots = asyncio.Semaphore(max(2, 2 * options.concurrency))
         self.decode_slots = asyncio.Semaphore(2)
         self.retry_engine = engine_for(options, options.retry_model) if options.retry_model is not None else None
+        self.diarizer = diarizer  # one speaker model for every file of the run
 
     async def one(self, item: InputFile) -> FileOutcome:
         targets = output_paths(item, self.out_dir, self.formats) if self.out_dir else []
@@ -173,7 +175,7 @@ class _Run:
         try:
             export = self.options.export_options()
             outputs = write_outputs(transcript, stem.parent, stem.name, self.formats, export.cues,
-                                    export.highlight_words)
+                                    export.highlight_words, export.speaker_style)
         except OSError as exc:
             return FileOutcome(item, "failed", error=_cannot_write(exc, stem.parent))
         if self.manifest is not None:
@@ -200,7 +202,7 @@ class _Run:
         hooks = FileHooks(cache=cache_for(item, self.out_dir) if self.out_dir else None, on_decoded=decoded,
                           on_chunk=progress, decode_slots=self.decode_slots)
         return await transcribe_audio(item.path, self.engine, self.options, retry_engine=self.retry_engine,
-                                      hooks=hooks)
+                                      hooks=hooks, diarizer=self.diarizer)
 
 
 async def aprocess_files(files: Sequence[InputFile], out_dir: Path | None, formats: Sequence[str],
@@ -223,9 +225,11 @@ async def aprocess_files(files: Sequence[InputFile], out_dir: Path | None, forma
 
 async def _process(files: Sequence[InputFile], out_dir: Path | None, formats: Sequence[str], options: RunOptions,
                    overwrite: bool, reporter: Reporter | None, engine: Engine | None) -> AsyncIterator[FileOutcome]:
+    diarizer = diarizer_for(options)  # before the engine: a missing extra stops the run at once
     own_engine = engine is None
     engine = engine or engine_for(options)
-    run = _Run(engine, options, Path(out_dir) if out_dir is not None else None, formats, overwrite, reporter, files)
+    run = _Run(engine, options, Path(out_dir) if out_dir is not None else None, formats, overwrite, reporter, files,
+               diarizer)
     with using_ffmpeg(options.ffmpeg):  # the tasks copy the choice of binary with their context
         tasks = {asyncio.ensure_future(run.one(item)): item for item in files}
     pending = set(tasks)

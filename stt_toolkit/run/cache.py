@@ -1,4 +1,5 @@
-"""Resume after a crash: every finished chunk result is kept on disk until its file is done.
+"""Resume after a crash: every finished chunk result, and a file's speaker turns, are kept on
+disk until the file is done.
 
 An entry is keyed by the SHA-256 of the chunk's audio bytes and the request parameters
 (engine, model, task, language, prompt, temperature, word timestamps), so a run killed at any
@@ -16,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from ..core.options import TranscribeOptions
-from ..core.records import Chunk, ChunkAudio, ChunkResult, Segment, Word
+from ..core.records import Chunk, ChunkAudio, ChunkResult, Segment, SpeakerTurn, Word
 from ..output.files import write_atomic
 
 log = logging.getLogger("stt_toolkit")
@@ -73,6 +74,40 @@ class ChunkCache:
         payload = result_to_dict(result)
         entry = {"format": _FORMAT, "sha256": _digest(payload), "result": payload}
         write_atomic(self.folder / f"{key}.json", json.dumps(entry, ensure_ascii=False))
+
+    def turns_key(self, flac: str | Path, backend: str, params: Any) -> str:
+        """The entry name for the speaker turns of the audio ``flac`` found by ``backend``
+        with ``params`` (the count asked for, the windowing)."""
+        digest = hashlib.sha256()
+        with open(flac, "rb") as f:
+            while block := f.read(1 << 20):
+                digest.update(block)
+        digest.update(json.dumps(["speakers", backend, params], sort_keys=True, default=str).encode())
+        return digest.hexdigest()
+
+    def get_turns(self, key: str) -> list[SpeakerTurn] | None:
+        """The speaker turns stored under ``key``, or None (a damaged entry is deleted)."""
+        path = self.folder / f"{key}.json"
+        try:
+            entry = json.loads(path.read_bytes())
+            if entry.get("format") != _FORMAT or entry.get("sha256") != _digest(entry.get("turns")):
+                raise ValueError("damaged")
+            turns = [SpeakerTurn(float(t[0]), float(t[1]), str(t[2])) for t in entry["turns"]]
+            if not all(math.isfinite(t.start) and 0 <= t.start <= t.end for t in turns):
+                raise ValueError("damaged")
+            return turns
+        except FileNotFoundError:
+            return None
+        except (ValueError, KeyError, TypeError, IndexError, AttributeError):
+            log.info("cache entry %s is damaged; its speakers are found again", path.name)
+            path.unlink(missing_ok=True)
+            return None
+
+    def put_turns(self, key: str, turns: list[SpeakerTurn]) -> None:
+        """Store the speaker turns of a file."""
+        payload = [[t.start, t.end, t.speaker] for t in turns]
+        write_atomic(self.folder / f"{key}.json",
+                     json.dumps({"format": _FORMAT, "sha256": _digest(payload), "turns": payload}, ensure_ascii=False))
 
     def clear(self) -> None:
         """Forget every entry (the file they belong to is done)."""

