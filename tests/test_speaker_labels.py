@@ -148,3 +148,14 @@ def test_speaker_names_come_as_text_or_a_list() -> None:
     assert RunOptions(speakers="auto", speaker_names=" Ana , Ben ,").speaker_names == ("Ana", "Ben")
     assert RunOptions(speakers=2, speaker_names=["Ana", "Ben"]).speaker_names == ("Ana", "Ben")
     assert RunOptions(max_speakers=3).labels_speakers and not RunOptions().labels_speakers
+
+
+def test_a_name_before_a_cue_fits_in_the_line_length() -> None:
+    said = "the committee agreed that the budget for next year should stay as it is for now".split()
+    ws = tuple(Word(f" {w}", i * 0.3, i * 0.3 + 0.25) for i, w in enumerate(said))
+    labelled = with_speakers(transcript([segment(0, ws)]), [SpeakerTurn(0.0, 30.0, "a")], ["Alexandra"])
+    srt = render(labelled, "srt")
+    lines = [line for block in srt.strip().split("\n\n") for line in block.split("\n")[2:]]
+    assert lines[0].startswith("Alexandra: the committee")
+    assert max(len(line) for line in lines) <= 42
+    assert " ".join(lines).replace("Alexandra: ", "") == " ".join(said)

@@ -95,12 +95,14 @@ def join_words(words: Sequence[Word]) -> str:
     return "".join(w.word for w in words).strip()
 
 
-def break_lines(words: Sequence[Word], options: CueOptions = CueOptions()) -> tuple[tuple[Word, ...], ...] | None:
-    """Split a cue's words into at most ``max_lines`` lines of at most ``max_line_chars``,
-    preferring breaks after punctuation and before conjunctions, with balanced lines. None
-    when they do not fit (a single overlong word is returned whole, on one line)."""
+def break_lines(words: Sequence[Word], options: CueOptions = CueOptions(),
+                lead: int = 0) -> tuple[tuple[Word, ...], ...] | None:
+    """Split a cue's words into at most ``max_lines`` lines of at most ``max_line_chars``
+    (the first ``lead`` characters shorter, for a speaker's name before it), preferring
+    breaks after punctuation and before conjunctions, with balanced lines. None when they do
+    not fit (a single overlong word is returned whole, on one line)."""
     words = tuple(words)
-    if len(join_words(words)) <= options.max_line_chars or len(words) == 1:
+    if len(join_words(words)) + lead <= options.max_line_chars or len(words) == 1:
         return (words,)
     if options.max_lines < 2:
         return None
@@ -108,15 +110,15 @@ def break_lines(words: Sequence[Word], options: CueOptions = CueOptions()) -> tu
     best: tuple[float, tuple[tuple[Word, ...], ...]] | None = None
     for i in range(1, len(words)):
         first = join_words(words[:i])
-        if len(first) > options.max_line_chars:
+        if len(first) + lead > options.max_line_chars:
             break
         rest = break_lines(words[i:], fewer)
         if rest is None:
             continue
         second = join_words(rest[0])
-        score = abs(len(first) - len(second)) / options.max_line_chars
+        score = abs(len(first) + lead - len(second)) / options.max_line_chars
         score += 0.0 if _good_break(words[i - 1], words[i]) else 0.6
-        score += 0.05 if len(first) > len(second) else 0.0  # a slight pyramid: longer bottom line
+        score += 0.05 if len(first) + lead > len(second) else 0.0  # a slight pyramid: longer bottom line
         if best is None or score < best[0]:
             best = (score, (words[:i], *rest))
     return best[1] if best else None
@@ -129,26 +131,38 @@ def _good_break(before: Word, after: Word) -> bool:
 
 
 def build_cues(segments: Iterable[Segment], options: CueOptions = CueOptions(),
-               audio_end: float | None = None, keep_hallucinations: bool = False) -> list[Cue]:
+               audio_end: float | None = None, keep_hallucinations: bool = False, names: bool = False) -> list[Cue]:
     """Group words into readable cues, then time them (see :class:`CueOptions`); no cue ends
     after ``audio_end`` (the audio's duration) when it is given; flagged silence
-    hallucinations are shown only with ``keep_hallucinations``."""
+    hallucinations are shown only with ``keep_hallucinations``. A new cue starts at every
+    change of speaker; with ``names``, the first cue of each turn leaves room on its first
+    line for "Name: "."""
     groups: list[list[tuple[Word, Segment]]] = []
     current: list[tuple[Word, Segment]] = []
+    lead = 0
     for word, segment in cue_words(segments, keep_hallucinations):
-        if current and not _fits(current, word, segment, options):
+        if current and not _fits(current, word, segment, options, lead):
             groups.append(current)
             current = []
+        if not current:
+            lead = name_lead(segment.speaker, groups[-1][-1][1].speaker if groups else None) if names else 0
         current.append((word, segment))
         if _SENTENCE_END.search(word.word.strip()) and _comfortably_full(current, options):
             groups.append(current)
             current = []
     if current:
         groups.append(current)
-    return _time_cues(groups, options, audio_end)
+    return _time_cues(groups, options, audio_end, names)
 
 
-def _fits(current: list[tuple[Word, Segment]], word: Word, segment: Segment, options: CueOptions) -> bool:
+def name_lead(speaker: str | None, previous: str | None) -> int:
+    """The characters "Name: " takes before a cue of ``speaker`` after one of ``previous``
+    (none when the speaker goes on, or speakers are not labelled)."""
+    return len(speaker) + 2 if speaker is not None and speaker != previous else 0
+
+
+def _fits(current: list[tuple[Word, Segment]], word: Word, segment: Segment, options: CueOptions,
+          lead: int = 0) -> bool:
     words = [w for w, _ in current] + [word]
     if word.start - current[-1][0].end > options.pause_split or segment.speaker != current[-1][1].speaker:
         return False
@@ -160,7 +174,7 @@ def _fits(current: list[tuple[Word, Segment]], word: Word, segment: Segment, opt
     too_fast = len(join_words(words)) / max(duration, options.min_duration) > options.max_chars_per_second
     if too_fast and len(join_words(words[:-1])) >= options.max_line_chars:
         return False
-    return break_lines(words, options) is not None
+    return break_lines(words, options, lead) is not None
 
 
 def _comfortably_full(current: list[tuple[Word, Segment]], options: CueOptions) -> bool:
@@ -169,7 +183,7 @@ def _comfortably_full(current: list[tuple[Word, Segment]], options: CueOptions) 
 
 
 def _time_cues(groups: list[list[tuple[Word, Segment]]], options: CueOptions,
-               audio_end: float | None = None) -> list[Cue]:
+               audio_end: float | None = None, names: bool = False) -> list[Cue]:
     cues: list[Cue] = []
     for index, group in enumerate(groups):
         words = tuple(w for w, _ in group)
@@ -182,7 +196,9 @@ def _time_cues(groups: list[list[tuple[Word, Segment]]], options: CueOptions,
             start = min(start, end - 0.001)
         end = max(end, start + 0.001)
         flags = tuple(dict.fromkeys(f for _, s in group for f in s.flags))
-        lines = break_lines(words, options) or (words,)
+        previous = groups[index - 1][-1][1].speaker if index else None
+        lead = name_lead(group[0][1].speaker, previous) if names else 0
+        lines = break_lines(words, options, lead) or (words,)
         cues.append(Cue(round(start, 3), round(end, 3), lines, flags, (group[0][1].speaker,) * len(lines)))
     return cues
 

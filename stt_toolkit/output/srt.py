@@ -17,7 +17,8 @@ from .timecode import format_timestamp, no_arrow
 
 def write(transcript: Transcript, stream: TextIO, options: ExportOptions = ExportOptions()) -> None:
     """Write ``transcript`` as SubRip onto ``stream``."""
-    cues = build_cues(transcript.segments, options.cues, transcript.duration, transcript.options.keep_hallucinations)
+    cues = build_cues(transcript.segments, options.cues, transcript.duration, transcript.options.keep_hallucinations,
+                      names=options.speaker_style == "names")
     if options.speaker_style == "dashes":
         cues = dialogue_cues(cues, options.cues)
     previous: str | None = None
