@@ -8,12 +8,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from rapidfuzz import fuzz
 
 from stt_toolkit.assemble.gaps import GapOptions, find_speech_gaps, find_stretched
 from stt_toolkit.assemble.quality import segment_flags
 from stt_toolkit.assemble.splice import Span
-from stt_toolkit.core.options import RunOptions
-from stt_toolkit.core.records import EnergyProfile, Segment, Word
+from stt_toolkit.core.options import RunOptions, TranscribeOptions
+from stt_toolkit.core.records import ChunkAudio, ChunkResult, EnergyProfile, Segment, Word, words_text
+from stt_toolkit.core.transcript import Transcript
 from stt_toolkit.engines import LocalEngine
 from stt_toolkit.run.file import transcribe_audio
 from stt_toolkit.testing.wer import normalize_words, word_error_rate
@@ -36,22 +38,58 @@ def test_only_loud_gaps_are_found() -> None:
     assert find_speech_gaps([], profile(db), 30.0) == []
 
 
+class SkippingDecoder:
+    """The real local engine, except that in each first-pass chunk (about 20 s) it loses the
+    words that start inside ``lost`` (seconds of the file), as a decoder that skips a phrase
+    does. Which phrase tiny.en really skips depends on the CPU (with Intel's MKL it kept the one
+    it skipped on AMD), so the skip is made here; the recovery is the real model's."""
+
+    def __init__(self, engine: LocalEngine, lost: tuple[float, float]) -> None:
+        self.engine, self.lost = engine, lost
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self.engine, name)
+
+    async def transcribe(self, audio: ChunkAudio, options: TranscribeOptions) -> ChunkResult:
+        result = await self.engine.transcribe(audio, options)
+        if audio.chunk.duration < 15:  # a gap or a redo sent again: answered in full
+            return result
+        offset = audio.chunk.start_seconds
+        low, high = self.lost[0] - offset, self.lost[1] - offset
+
+        def kept(words: tuple[Word, ...]) -> tuple[Word, ...]:
+            return tuple(w for w in words if not low <= w.start < high)
+
+        segments = tuple(replace(s, words=kept(s.words), text=words_text(kept(s.words)),
+                                 end=max([s.start, *(w.end for w in kept(s.words))]))
+                         for s in result.segments if kept(s.words))
+        return replace(result, segments=segments, words=kept(result.words),
+                       text="".join(s.text for s in segments))
+
+
+def said(transcript: Transcript, start: float, end: float) -> list[str]:
+    return normalize_words(" ".join(w.word for w in transcript.words if start <= w.start < end))
+
+
 @pytest.mark.slow
 def test_skipped_speech_is_recovered_with_the_real_model(speech: Path, local_engine: LocalEngine) -> None:
-    # In 20 s chunks of the LJSpeech reading, tiny.en skips "shapeliness of the letters
-    # themselves" (the end of LJ001-0015, about 102 s): no word covers it, and the overlaps are too short
-    # for a neighbour to have heard it.
+    # LJ001-0015 ends "...and a help to the shapeliness of the letters themselves" (about
+    # 101.9-105.2 s of the reading); the chunks lose "the shapeliness of the letters".
     src = speech / "ljspeech_LJ001-0001_to_0032_continuous.opus"
     options = RunOptions(chunk_seconds=20, overlap_seconds=2, search_seconds=3)
-    plain = asyncio.run(transcribe_audio(src, local_engine, replace(options, fill_gaps=False)))
-    filled = asyncio.run(transcribe_audio(src, local_engine, options))
-    assert "shapeliness" not in plain.text.lower()
-    assert "shapeliness of the letters" in " ".join(normalize_words(filled.text))
+    engine = SkippingDecoder(local_engine, lost=(102.4, 105.0))
+    plain = asyncio.run(transcribe_audio(src, engine, replace(options, fill_gaps=False)))
+    filled = asyncio.run(transcribe_audio(src, engine, options))
+    assert not said(plain, 102.4, 105.0)
+    found = said(filled, 102.4, 105.0)
+    # the recovered words, spelt as the model hears them ("shapliness" on some CPUs)
+    assert "of the letters" in " ".join(found), found
+    assert max(fuzz.ratio(w, "shapeliness") for w in found) >= 80, found
     assert len(filled.words) > len(plain.words) and filled.usage.requests > plain.usage.requests
     starts = [w.start for w in filled.words]
     assert starts == sorted(starts)
-    texts = [w.word.strip().lower() for w in filled.words]
-    assert texts.count("shapeliness") == 1
+    texts, before = normalize_words(filled.text), normalize_words(plain.text)
+    assert texts.count("themselves") == 1 and texts.count("letters") == before.count("letters") + 1
 
 
 def test_a_segment_with_a_word_stretched_over_speech_is_found() -> None:
