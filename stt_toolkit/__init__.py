@@ -46,8 +46,8 @@ from .core.errors import (
     UsageError,
 )
 from .core.options import CueOptions, RunOptions
-from .core.records import Segment, Word
-from .core.transcript import QualitySummary, Transcript
+from .core.records import Segment, SpeakerTurn, Word
+from .core.transcript import QualitySummary, SpeakerStats, Transcript
 from .output.writers import render, save
 from .run.batch import FileOutcome
 from .run.facade import atranscribe, atranscribe_many, atranslate, transcribe, transcribe_many, translate
@@ -82,6 +82,8 @@ __all__ = [
     "RateLimited",
     "RunOptions",
     "Segment",
+    "SpeakerStats",
+    "SpeakerTurn",
     "SttError",
     "Transcript",
     "TruncatedAudioError",
