@@ -145,7 +145,7 @@ def build_cues(segments: Iterable[Segment], options: CueOptions = CueOptions(),
             groups.append(current)
             current = []
         if not current:
-            lead = name_lead(segment.speaker, groups[-1][-1][1].speaker if groups else None) if names else 0
+            lead = _lead(segment.speaker, groups[-1] if groups else None, names)
         current.append((word, segment))
         if _SENTENCE_END.search(word.word.strip()) and _comfortably_full(current, options):
             groups.append(current)
@@ -159,6 +159,11 @@ def name_lead(speaker: str | None, previous: str | None) -> int:
     """The characters "Name: " takes before a cue of ``speaker`` after one of ``previous``
     (none when the speaker goes on, or speakers are not labelled)."""
     return len(speaker) + 2 if speaker is not None and speaker != previous else 0
+
+
+def _lead(speaker: str | None, previous: list[tuple[Word, Segment]] | None, names: bool) -> int:
+    """:func:`name_lead` for a cue that follows the group ``previous`` (with ``names``)."""
+    return name_lead(speaker, previous[-1][1].speaker if previous else None) if names else 0
 
 
 def _fits(current: list[tuple[Word, Segment]], word: Word, segment: Segment, options: CueOptions,
@@ -196,9 +201,8 @@ def _time_cues(groups: list[list[tuple[Word, Segment]]], options: CueOptions,
             start = min(start, end - 0.001)
         end = max(end, start + 0.001)
         flags = tuple(dict.fromkeys(f for _, s in group for f in s.flags))
-        previous = groups[index - 1][-1][1].speaker if index else None
-        lead = name_lead(group[0][1].speaker, previous) if names else 0
-        lines = break_lines(words, options, lead) or (words,)
+        lines = break_lines(words, options, _lead(group[0][1].speaker, groups[index - 1] if index else None,
+                                                  names)) or (words,)
         cues.append(Cue(round(start, 3), round(end, 3), lines, flags, (group[0][1].speaker,) * len(lines)))
     return cues
 

@@ -11,7 +11,7 @@ from typing import TextIO
 
 from ..core.options import ExportOptions
 from ..core.transcript import Transcript
-from .cues import Cue, build_cues, dialogue_cues
+from .cues import Cue, build_cues, dialogue_cues, name_lead
 from .timecode import format_timestamp, no_arrow
 
 
@@ -33,6 +33,6 @@ def _text(cue: Cue, previous: str | None, style: str) -> str:
     on each line of a two-speaker cue (``dashes``)."""
     if cue.is_dialogue:
         return "\n".join(f"- {line}" for line in cue.lines)
-    if style == "names" and cue.speaker is not None and cue.speaker != previous:
+    if style == "names" and name_lead(cue.speaker, previous):
         return f"{cue.speaker}: {cue.text}"
     return cue.text
