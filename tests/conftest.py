@@ -3,8 +3,9 @@ model loaded once per run, and generated media files."""
 
 from __future__ import annotations
 
+import os
 import subprocess
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -24,6 +25,20 @@ SPEAKERS = (
     "librivox_sense_and_sensibility_0920",
 )
 JOIN_PAUSE_S = 0.8
+
+
+@pytest.fixture(scope="session", autouse=True)
+def own_cache_folder(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The toolkit's cache folder (assembled models, the exported voice print model) is the
+    run's own, for the tests and the CLIs they start: nothing from an earlier run is reused."""
+    saved = os.environ.get("XDG_CACHE_HOME")
+    folder = tmp_path_factory.mktemp("xdg-cache")
+    os.environ["XDG_CACHE_HOME"] = str(folder)
+    yield folder
+    if saved is None:
+        os.environ.pop("XDG_CACHE_HOME", None)
+    else:
+        os.environ["XDG_CACHE_HOME"] = saved
 
 
 @pytest.fixture(scope="session")

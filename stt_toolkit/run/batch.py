@@ -228,6 +228,7 @@ async def _process(files: Sequence[InputFile], out_dir: Path | None, formats: Se
     diarizer = diarizer_for(options)  # before the engine: a missing extra stops the run at once
     own_engine = engine is None
     engine = engine or engine_for(options)
+    diarizer = diarizer and diarizer_for(options, beside=engine)  # its threads depend on the engine
     run = _Run(engine, options, Path(out_dir) if out_dir is not None else None, formats, overwrite, reporter, files,
                diarizer)
     with using_ffmpeg(options.ffmpeg):  # the tasks copy the choice of binary with their context

@@ -76,7 +76,7 @@ async def transcribe_audio(audio: AudioInput, engine: Engine, options: RunOption
     asked = options.transcribe_options()
     engine.check(asked)
     if options.labels_speakers and diarizer is None:
-        diarizer = diarizer_for(options)
+        diarizer = diarizer_for(options, beside=engine)
     with tempfile.TemporaryDirectory(prefix=temp_prefix()) as tmp:
         slots = hooks.decode_slots or contextlib.nullcontext()
         async with slots:
