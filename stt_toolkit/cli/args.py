@@ -12,7 +12,7 @@ from typing import Any
 from ..audio.ffmpeg import FFMPEG_ENV
 from ..core import __version__
 from ..core.codecs import CODEC_NAMES
-from ..core.options import DEFAULT_MAX_BYTES, ENGINE_NAMES, SPEAKER_STYLES, RunOptions
+from ..core.options import DEFAULT_MAX_BYTES, ENGINE_NAMES, SPEAKER_STYLES, SUBTITLE_STYLES, RunOptions
 
 COMMANDS = ("transcribe", "prepare", "models")
 _DEFAULTS = RunOptions()
@@ -39,6 +39,7 @@ def build_parser(description: str = "") -> argparse.ArgumentParser:
     _add_decode_flags(run)
     _add_repair_flags(run)
     _add_speaker_flags(run)
+    _add_subtitle_flags(run)
     models = commands.add_parser("models", help="list the engine's models")
     for name in ("--engine", "--model", "--base-url"):
         models.add_argument(name, default="auto" if name == "--engine" else None)
@@ -143,6 +144,23 @@ def _add_speaker_flags(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--speaker-style", choices=SPEAKER_STYLES, default=d.speaker_style,
                        help="SRT: names starts each turn with 'Name: '; dashes puts two speakers' lines in one "
                        "cue, each led by a dash")
+
+
+def _add_subtitle_flags(parser: argparse.ArgumentParser) -> None:
+    d = _DEFAULTS
+    group = parser.add_argument_group("subtitles", "a preset, and any of its limits changed")
+    group.add_argument("--subtitle-style", choices=SUBTITLE_STYLES, default=d.subtitle_style,
+                       help="netflix: 42 characters, 2 lines, 20 characters a second; bbc: 37, 2, 17; "
+                       "compact: 22, 2, 20, cues of at most 4 s (vertical video)")
+    group.add_argument("--max-line-chars", type=int, default=d.max_line_chars, metavar="N",
+                       help="characters a line at most")
+    group.add_argument("--max-lines", type=int, default=d.max_lines, metavar="N", help="lines a cue at most")
+    group.add_argument("--max-cps", type=float, default=d.max_cps, metavar="X",
+                       help="reading speed aimed at, characters a second")
+    group.add_argument("--min-cue-seconds", type=float, default=d.min_cue_seconds, metavar="S",
+                       help="shortest display of a cue, where the speech allows")
+    group.add_argument("--max-cue-seconds", type=float, default=d.max_cue_seconds, metavar="S",
+                       help="longest display of a cue")
 
 
 def run_options(args: argparse.Namespace) -> RunOptions:

@@ -137,16 +137,57 @@ class QualityOptions:
 
 @dataclass(frozen=True)
 class CueOptions:
-    """How subtitle cues are cut and timed (see :mod:`stt_toolkit.output.cues` for the
-    defaults' origin)."""
+    """How subtitle cues are cut and timed (:mod:`stt_toolkit.output.layout` and
+    :mod:`~stt_toolkit.output.cues`): characters a line and lines a cue, a cue's shortest and
+    longest display, the reading speed aimed at, the pause that always ends a cue, the gap
+    between cues, and the gap closed to ``min_gap`` (a "chain"). The defaults are the
+    ``netflix`` preset (:data:`SUBTITLE_STYLES`)."""
 
     max_line_chars: int = 42
     max_lines: int = 2
     min_duration: float = 5 / 6
     max_duration: float = 7.0
-    max_chars_per_second: float = 17.0
-    pause_split: float = 0.5
+    max_chars_per_second: float = 20.0
+    pause_split: float = 1.0
     min_gap: float = 2 / 24
+    chain_gap: float = 0.5
+
+    def __post_init__(self) -> None:
+        if self.max_line_chars < 1 or self.max_lines < 1:
+            raise UsageError(f"a cue needs at least 1 line (--max-lines) of at least 1 character (--max-line-chars), "
+                             f"not {self.max_lines} of {self.max_line_chars}")
+        for name, flag in (("min_duration", "--min-cue-seconds"), ("max_duration", "--max-cue-seconds"),
+                           ("max_chars_per_second", "--max-cps"), ("pause_split", None)):
+            if not (math.isfinite(getattr(self, name)) and getattr(self, name) > 0):
+                raise UsageError(f"{name}{f' ({flag})' if flag else ''} must be a positive number, "
+                                 f"not {getattr(self, name)}")
+        for name in ("min_gap", "chain_gap"):
+            if not (math.isfinite(getattr(self, name)) and getattr(self, name) >= 0):
+                raise UsageError(f"{name} must be zero or more seconds, not {getattr(self, name)}")
+        if self.min_duration > self.max_duration:
+            raise UsageError(f"the shortest cue ({self.min_duration} s, --min-cue-seconds) is longer than the longest "
+                             f"({self.max_duration} s, --max-cue-seconds)")
+
+    @classmethod
+    def style(cls, name: str = "netflix", **changes: Any) -> CueOptions:
+        """The preset ``name`` (:data:`SUBTITLE_STYLES`), with ``changes`` (fields left None keep the preset's)."""
+        try:
+            preset = SUBTITLE_STYLES[name]
+        except KeyError:
+            raise UsageError(f"unknown subtitle style {name!r}: choose from {', '.join(SUBTITLE_STYLES)}") from None
+        return replace(preset, **{k: v for k, v in changes.items() if v is not None})
+
+
+#: Subtitle presets. ``netflix``: the Netflix Timed Text Style Guide for English (42 characters,
+#: 2 lines, 20 characters a second for adult programmes, 5/6 s to 7 s, 2 frames between cues, gaps
+#: under 12 frames closed). ``bbc``: the BBC subtitle guidelines (37 characters, the Teletext line;
+#: 160-180 words a minute, about 17 characters a second; cues of at least 1 s; 2 frames at 25 fps).
+#: ``compact``: our own, for vertical video and phone screens: 2 lines of 22 characters, at most 4 s.
+SUBTITLE_STYLES: dict[str, CueOptions] = {
+    "netflix": CueOptions(),
+    "bbc": CueOptions(max_line_chars=37, max_chars_per_second=17.0, min_duration=1.0, min_gap=2 / 25),
+    "compact": CueOptions(max_line_chars=22, max_duration=4.0),
+}
 
 
 @dataclass(frozen=True)
@@ -236,8 +277,15 @@ class RunOptions:
     max_speakers: int | None = None
     speaker_names: tuple[str, ...] | None = None
     speaker_style: str = "names"
+    subtitle_style: str = "netflix"
+    max_line_chars: int | None = None
+    max_lines: int | None = None
+    max_cps: float | None = None
+    min_cue_seconds: float | None = None
+    max_cue_seconds: float | None = None
 
     def __post_init__(self) -> None:
+        self.cue_options()  # a subtitle limit that cannot work fails here, not at the end of a run
         # "Ana, Ben" (the CLI's form) or any sequence of names: kept as a tuple
         names = self.speaker_names
         if isinstance(names, str):
@@ -291,7 +339,13 @@ class RunOptions:
 
     def export_options(self) -> ExportOptions:
         """How the outputs are written."""
-        return ExportOptions(CueOptions(), self.highlight_words, self.speaker_style)
+        return ExportOptions(self.cue_options(), self.highlight_words, self.speaker_style)
+
+    def cue_options(self) -> CueOptions:
+        """The subtitle layout: the preset ``subtitle_style`` with any limit given here."""
+        return CueOptions.style(self.subtitle_style, max_line_chars=self.max_line_chars, max_lines=self.max_lines,
+                                max_chars_per_second=self.max_cps, min_duration=self.min_cue_seconds,
+                                max_duration=self.max_cue_seconds)
 
     @property
     def labels_speakers(self) -> bool:

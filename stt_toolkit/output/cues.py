@@ -1,28 +1,27 @@
 """Subtitle cues built for reading, from word timestamps (pure).
 
-Defaults follow common broadcast and streaming practice for English: at most 42 characters a
-line and 2 lines a cue, cues of 5/6 s to 7 s, at most 17 characters a second, a new cue at a
-pause over 0.5 s, line breaks after punctuation or before a conjunction or preposition, and
-2 frames (83 ms) between cues. Lengths count characters, so scripts without spaces
-(Japanese, Chinese) are measured correctly; a single word longer than a line is kept whole.
+The words are grouped into cues and lines by :mod:`.layout` (breaks chosen by cost over the
+whole text), then timed here: a cue starts at its first word and stays up after its last,
+into the pause that follows, long enough to read at ``max_chars_per_second`` and for
+``min_duration``, but never past the next cue (``min_gap`` before it) nor ``max_duration``;
+a gap to the next cue shorter than ``chain_gap`` is closed to ``min_gap``. The limits are
+:class:`~stt_toolkit.core.options.CueOptions` (its presets follow the Netflix and BBC
+guidelines). Lengths count characters, so scripts without spaces (Japanese, Chinese) are
+measured correctly; a single word longer than a line is kept whole.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from ..core.flags import shown
 from ..core.options import CueOptions
 from ..core.records import Segment, Word
+from .layout import COMFORT, break_lines, group, name_lead
 
-_BREAK_BEFORE = frozenset(
-    "and but or nor so yet because although though while whereas if unless until when where which who whom "
-    "whose that to of in on at for with from by about into over after before than as".split())
-_SENTENCE_END = re.compile(r"[.?!。？！…]['\"”’)]*$")
-_CLAUSE_END = re.compile(r"[,;:、，；：—-]['\"”’)]*$")
-
+__all__ = ["Cue", "break_lines", "build_cues", "cue_words", "dialogue_cues", "join_words", "name_lead",
+           "synthesize_words"]
 
 @dataclass(frozen=True)
 class Cue:
@@ -95,41 +94,6 @@ def join_words(words: Sequence[Word]) -> str:
     return "".join(w.word for w in words).strip()
 
 
-def break_lines(words: Sequence[Word], options: CueOptions = CueOptions(),
-                lead: int = 0) -> tuple[tuple[Word, ...], ...] | None:
-    """Split a cue's words into at most ``max_lines`` lines of at most ``max_line_chars``
-    (the first ``lead`` characters shorter, for a speaker's name before it), preferring
-    breaks after punctuation and before conjunctions, with balanced lines. None when they do
-    not fit (a single overlong word is returned whole, on one line)."""
-    words = tuple(words)
-    if len(join_words(words)) + lead <= options.max_line_chars or len(words) == 1:
-        return (words,)
-    if options.max_lines < 2:
-        return None
-    fewer = CueOptions(**{**options.__dict__, "max_lines": options.max_lines - 1})
-    best: tuple[float, tuple[tuple[Word, ...], ...]] | None = None
-    for i in range(1, len(words)):
-        first = join_words(words[:i])
-        if len(first) + lead > options.max_line_chars:
-            break
-        rest = break_lines(words[i:], fewer)
-        if rest is None:
-            continue
-        second = join_words(rest[0])
-        score = abs(len(first) + lead - len(second)) / options.max_line_chars
-        score += 0.0 if _good_break(words[i - 1], words[i]) else 0.6
-        score += 0.05 if len(first) + lead > len(second) else 0.0  # a slight pyramid: longer bottom line
-        if best is None or score < best[0]:
-            best = (score, (words[:i], *rest))
-    return best[1] if best else None
-
-
-def _good_break(before: Word, after: Word) -> bool:
-    token = before.word.strip()
-    return bool(_SENTENCE_END.search(token) or _CLAUSE_END.search(token)
-                or after.word.strip().lower() in _BREAK_BEFORE)
-
-
 def build_cues(segments: Iterable[Segment], options: CueOptions = CueOptions(),
                audio_end: float | None = None, keep_hallucinations: bool = False, names: bool = False) -> list[Cue]:
     """Group words into readable cues, then time them (see :class:`CueOptions`); no cue ends
@@ -137,73 +101,37 @@ def build_cues(segments: Iterable[Segment], options: CueOptions = CueOptions(),
     hallucinations are shown only with ``keep_hallucinations``. A new cue starts at every
     change of speaker; with ``names``, the first cue of each turn leaves room on its first
     line for "Name: "."""
-    groups: list[list[tuple[Word, Segment]]] = []
-    current: list[tuple[Word, Segment]] = []
-    lead = 0
-    for word, segment in cue_words(segments, keep_hallucinations):
-        if current and not _fits(current, word, segment, options, lead):
-            groups.append(current)
-            current = []
-        if not current:
-            lead = _lead(segment.speaker, groups[-1] if groups else None, names)
-        current.append((word, segment))
-        if _SENTENCE_END.search(word.word.strip()) and _comfortably_full(current, options):
-            groups.append(current)
-            current = []
-    if current:
-        groups.append(current)
+    groups = group(cue_words(segments, keep_hallucinations), options, names)
     return _time_cues(groups, options, audio_end, names)
 
 
-def name_lead(speaker: str | None, previous: str | None) -> int:
-    """The characters "Name: " takes before a cue of ``speaker`` after one of ``previous``
-    (none when the speaker goes on, or speakers are not labelled)."""
-    return len(speaker) + 2 if speaker is not None and speaker != previous else 0
-
-
-def _lead(speaker: str | None, previous: list[tuple[Word, Segment]] | None, names: bool) -> int:
-    """:func:`name_lead` for a cue that follows the group ``previous`` (with ``names``)."""
-    return name_lead(speaker, previous[-1][1].speaker if previous else None) if names else 0
-
-
-def _fits(current: list[tuple[Word, Segment]], word: Word, segment: Segment, options: CueOptions,
-          lead: int = 0) -> bool:
-    words = [w for w, _ in current] + [word]
-    if word.start - current[-1][0].end > options.pause_split or segment.speaker != current[-1][1].speaker:
-        return False
-    duration = word.end - words[0].start
-    if duration > options.max_duration:
-        return False
-    # Reading speed: split a cue that already fills a line rather than let it run too fast
-    # (speech faster than the limit cannot be helped by ever smaller cues).
-    too_fast = len(join_words(words)) / max(duration, options.min_duration) > options.max_chars_per_second
-    if too_fast and len(join_words(words[:-1])) >= options.max_line_chars:
-        return False
-    return break_lines(words, options, lead) is not None
-
-
-def _comfortably_full(current: list[tuple[Word, Segment]], options: CueOptions) -> bool:
-    words = [w for w, _ in current]
-    return len(join_words(words)) >= options.max_line_chars * 0.5 or words[-1].end - words[0].start >= 2.0
+def display_end(words: Sequence[Word], start: float, following: float, options: CueOptions) -> float:
+    """When a cue of ``words`` shown from ``start`` leaves the screen, the next cue starting
+    at ``following``: see the module's docstring."""
+    reading = len(join_words(words)) / (options.max_chars_per_second * COMFORT) + 0.001  # ms rounding
+    end = max(words[-1].end, start + options.min_duration + 0.001, start + reading)
+    if following - options.min_gap - end < options.chain_gap:
+        end = following - options.min_gap
+    return min(end, following - options.min_gap, start + options.max_duration)
 
 
 def _time_cues(groups: list[list[tuple[Word, Segment]]], options: CueOptions,
                audio_end: float | None = None, names: bool = False) -> list[Cue]:
     cues: list[Cue] = []
-    for index, group in enumerate(groups):
-        words = tuple(w for w, _ in group)
+    for index, items in enumerate(groups):
+        words = tuple(w for w, _ in items)
         start = words[0].start if not cues else max(words[0].start, cues[-1].end + options.min_gap)
-        end = min(max(words[-1].end, start + options.min_duration), start + max(options.max_duration, 0.001))
-        if index + 1 < len(groups):
-            end = min(end, groups[index + 1][0][0].start - options.min_gap)
+        following = groups[index + 1][0][0].start if index + 1 < len(groups) else float("inf")
+        end = display_end(words, start, following, options)
         if audio_end is not None:  # the minimum display time never runs past the audio
             end = min(end, audio_end)
             start = min(start, end - 0.001)
         end = max(end, start + 0.001)
-        flags = tuple(dict.fromkeys(f for _, s in group for f in s.flags))
-        lines = break_lines(words, options, _lead(group[0][1].speaker, groups[index - 1] if index else None,
-                                                  names)) or (words,)
-        cues.append(Cue(round(start, 3), round(end, 3), lines, flags, (group[0][1].speaker,) * len(lines)))
+        flags = tuple(dict.fromkeys(f for _, s in items for f in s.flags))
+        previous = groups[index - 1][-1][1].speaker if index else None
+        lead = name_lead(items[0][1].speaker, previous) if names else 0
+        lines = break_lines(words, options, lead) or (words,)
+        cues.append(Cue(round(start, 3), round(end, 3), lines, flags, (items[0][1].speaker,) * len(lines)))
     return cues
 
 

@@ -1,5 +1,9 @@
 """WebVTT (``.vtt``): a ``WEBVTT`` header, ``HH:MM:SS.mmm``, escaped text; ``NOTE`` blocks
-before cues from flagged segments and where speech has no words; with ``highlight_words``,
+only where a viewer may miss or misread something and the signal is about that place: before a
+cue whose own words the engine heard with low confidence (their mean probability under
+:data:`DOUBTFUL_WORDS`), and where speech has no words. The segment flags (``no_speech``,
+``low_confidence``, ``repetition``: Whisper computes them per 30-s window, not per cue) stay in
+the JSON. With ``highlight_words``,
 inline word timestamps (karaoke); with speakers labelled, a voice span (``<v Ana>``) on every
 cue, a new cue at every change of speaker."""
 
@@ -7,11 +11,14 @@ from __future__ import annotations
 
 from typing import TextIO
 
-from ..core.flags import notable_flags
 from ..core.options import ExportOptions
 from ..core.transcript import Transcript
 from .cues import Cue, build_cues
 from .timecode import format_timestamp, no_arrow
+
+#: A cue is noted as doubtful when its words' mean probability is under this (Whisper's word
+#: probabilities; engines without them get no such note).
+DOUBTFUL_WORDS = 0.5
 
 
 def write(transcript: Transcript, stream: TextIO, options: ExportOptions = ExportOptions(),
@@ -23,15 +30,20 @@ def write(transcript: Transcript, stream: TextIO, options: ExportOptions = Expor
     for cue in cues:
         while unheard and unheard[0][0] <= cue.start:
             _note_unheard(stream, *unheard.pop(0))
-        noted = notable_flags(cue.flags)
-        if notes and noted:
-            stream.write(f"NOTE quality: {', '.join(noted)}\n\n")
+        if notes and doubtful(cue):
+            stream.write("NOTE quality: low word confidence, the words below may be wrong\n\n")
         text = _karaoke(cue) if options.highlight_words else "\n".join(_escape(line) for line in cue.lines)
         if cue.speaker is not None:
             text = "\n".join(f"<v {_voice(cue.speaker)}>{line}</v>" for line in text.split("\n"))
         stream.write(f"{format_timestamp(cue.start, '.')} --> {format_timestamp(cue.end, '.')}\n{text}\n\n")
     for stretch in unheard:
         _note_unheard(stream, *stretch)
+
+
+def doubtful(cue: Cue) -> bool:
+    """Whether the engine heard ``cue``'s own words with low confidence."""
+    known = [w.probability for w in cue.words if w.probability is not None]
+    return bool(known) and sum(known) / len(known) < DOUBTFUL_WORDS
 
 
 def _escape(text: str) -> str:

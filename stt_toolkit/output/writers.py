@@ -51,9 +51,10 @@ def write_outputs(transcript: Transcript, out_dir: Path, stem: str, formats: Ite
 
 
 def save(transcript: Transcript, path: str | os.PathLike[str], highlight_words: bool = False,
-         speaker_style: str = "names") -> Path:
+         speaker_style: str = "names", options: CueOptions = CueOptions()) -> Path:
     """Write ``transcript`` to ``path`` in the format its extension names (.srt .vtt .json
-    .txt), atomically; returns the path."""
+    .txt), atomically, subtitles laid out by ``options`` (``CueOptions.style("bbc")``, ...);
+    returns the path."""
     target = Path(path)
     return write_outputs(transcript, target.parent, target.stem, [target.suffix.lstrip(".").lower()],
-                         highlight_words=highlight_words, speaker_style=speaker_style)[0]
+                         options, highlight_words, speaker_style)[0]
