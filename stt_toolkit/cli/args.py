@@ -27,7 +27,7 @@ def build_parser(description: str = "") -> argparse.ArgumentParser:
                               description="Transcribe each input into OUT_DIR/<relative path>.<format>.")
     _add_inputs(run, "transcripts")
     run.add_argument("-f", "--formats", action="append", default=None,
-                     help="comma-separated, or -f again: srt,vtt,json,txt (default: all four)")
+                     help="comma-separated, or -f again: srt,vtt,json,txt,ass (default: srt,vtt,json,txt)")
     run.add_argument("--include", action="append", default=[], metavar="GLOB", help="only files matching")
     run.add_argument("--exclude", action="append", default=[], metavar="GLOB", help="skip files matching")
     run.add_argument("--overwrite", action="store_true", help="redo files whose outputs exist")
@@ -115,7 +115,8 @@ def _add_repair_flags(parser: argparse.ArgumentParser) -> None:
                         help="model for those retries, e.g. whisper-large-v3 (implies --retry-flagged)")
     parser.add_argument("--keep-hallucinations", action="store_true",
                         help="keep text Whisper makes up over silence (flagged) in the text and subtitles")
-    parser.add_argument("--highlight-words", action="store_true", help="karaoke word timestamps in VTT")
+    parser.add_argument("--highlight-words", action="store_true",
+                        help="karaoke: word timestamps in VTT, word-by-word highlighting in ASS")
 
 
 def _speaker_count(text: str) -> int | str:

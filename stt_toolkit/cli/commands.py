@@ -13,7 +13,7 @@ from ..core.billing import PRICE_PER_HOUR
 from ..core.errors import SttError, UsageError
 from ..core.options import ChunkOptions, RunOptions
 from ..engines import diarizer_for, engine_for
-from ..output.writers import FORMATS
+from ..output.writers import DEFAULT_FORMATS, FORMATS
 from ..run.batch import BatchSummary, process_files
 from ..run.file import plan_audio
 from ..run.inputs import InputFile, check_out_dir, find_media_files, name_outputs
@@ -52,12 +52,12 @@ def _run_options(args: argparse.Namespace) -> tuple[RunOptions, list[str]]:
     options = run_options(args)
     options.validate()
     check_out_dir(args.out_dir)
-    formats = [f.strip().lower() for raw in args.formats or [",".join(FORMATS)] for f in raw.split(",") if f.strip()]
+    formats = [f.strip().lower() for raw in args.formats or [",".join(DEFAULT_FORMATS)] for f in raw.split(",") if f.strip()]
     if not formats or set(formats) - set(FORMATS):
         bad = ", ".join(sorted(set(formats) - set(FORMATS))) or "nothing"
         raise UsageError(f"--formats got {bad}: give a comma-separated list of {', '.join(FORMATS)}")
-    if options.highlight_words and "vtt" not in formats:
-        raise UsageError("--highlight-words marks words in VTT subtitles: add vtt to --formats")
+    if options.highlight_words and not {"vtt", "ass"} & set(formats):
+        raise UsageError("--highlight-words marks words in VTT and ASS subtitles: add vtt or ass to --formats")
     return options, list(dict.fromkeys(formats))
 
 

@@ -20,7 +20,7 @@ from ..core.options import CueOptions
 from ..core.records import Segment, Word
 from .layout import COMFORT, break_lines, group, name_lead
 
-__all__ = ["Cue", "break_lines", "build_cues", "cue_words", "dialogue_cues", "join_words", "name_lead",
+__all__ = ["Cue", "break_lines", "build_cues", "cue_words", "dialogue_cues", "join_words", "labelled_text", "name_lead",
            "synthesize_words"]
 
 @dataclass(frozen=True)
@@ -133,6 +133,17 @@ def _time_cues(groups: list[list[tuple[Word, Segment]]], options: CueOptions,
         lines = break_lines(words, options, lead) or (words,)
         cues.append(Cue(round(start, 3), round(end, 3), lines, flags, (items[0][1].speaker,) * len(lines)))
     return cues
+
+
+def labelled_text(cue: Cue, previous: str | None, style: str) -> str:
+    """The cue's lines as SubRip and ASS show them: with a speaker's name where their turn
+    starts (``names``: "Ana: ...") or a dash on each line of a two-speaker cue (``dashes``);
+    ``previous`` is who spoke the cue before."""
+    if cue.is_dialogue:
+        return "\n".join(f"- {line}" for line in cue.lines)
+    if style == "names" and name_lead(cue.speaker, previous):
+        return f"{cue.speaker}: {cue.text}"
+    return cue.text
 
 
 def dialogue_cues(cues: Sequence[Cue], options: CueOptions = CueOptions()) -> list[Cue]:

@@ -11,7 +11,7 @@ from typing import TextIO
 
 from ..core.options import ExportOptions
 from ..core.transcript import Transcript
-from .cues import Cue, build_cues, dialogue_cues, name_lead
+from .cues import build_cues, dialogue_cues, labelled_text
 from .timecode import format_timestamp, no_arrow
 
 
@@ -24,15 +24,5 @@ def write(transcript: Transcript, stream: TextIO, options: ExportOptions = Expor
     previous: str | None = None
     for number, cue in enumerate(cues, start=1):
         stream.write(f"{number}\n{format_timestamp(cue.start)} --> {format_timestamp(cue.end)}\n"
-                     f"{no_arrow(_text(cue, previous, options.speaker_style))}\n\n")
+                     f"{no_arrow(labelled_text(cue, previous, options.speaker_style))}\n\n")
         previous = cue.line_speakers[-1] if cue.line_speakers else None
-
-
-def _text(cue: Cue, previous: str | None, style: str) -> str:
-    """The cue's lines, with a speaker's name where their turn starts (``names``) or a dash
-    on each line of a two-speaker cue (``dashes``)."""
-    if cue.is_dialogue:
-        return "\n".join(f"- {line}" for line in cue.lines)
-    if style == "names" and name_lead(cue.speaker, previous):
-        return f"{cue.speaker}: {cue.text}"
-    return cue.text

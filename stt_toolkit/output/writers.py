@@ -16,18 +16,21 @@ from typing import TextIO
 from ..core.errors import UsageError
 from ..core.options import CueOptions, ExportOptions
 from ..core.transcript import Transcript
-from . import jsondoc, srt, text, vtt
+from . import ass, jsondoc, srt, text, vtt
 from .files import write_atomic
 
 Writer = Callable[[Transcript, TextIO, ExportOptions], None]
 #: Every output format, by file extension.
-WRITERS: dict[str, Writer] = {"srt": srt.write, "vtt": vtt.write, "json": jsondoc.write, "txt": text.write}
+WRITERS: dict[str, Writer] = {"srt": srt.write, "vtt": vtt.write, "json": jsondoc.write, "txt": text.write,
+                              "ass": ass.write}
 FORMATS = tuple(WRITERS)
+#: What a run writes unless told otherwise.
+DEFAULT_FORMATS = ("srt", "vtt", "json", "txt")
 
 
 def render(transcript: Transcript, fmt: str, options: CueOptions = CueOptions(), highlight_words: bool = False,
            speaker_style: str = "names") -> str:
-    """``transcript`` in one format (``srt``, ``vtt``, ``json`` or ``txt``), as a string;
+    """``transcript`` in one format (``srt``, ``vtt``, ``json``, ``txt`` or ``ass``), as a string;
     ``speaker_style`` (``names`` or ``dashes``) is how SubRip shows who speaks."""
     try:
         writer = WRITERS[fmt]
@@ -53,7 +56,7 @@ def write_outputs(transcript: Transcript, out_dir: Path, stem: str, formats: Ite
 def save(transcript: Transcript, path: str | os.PathLike[str], highlight_words: bool = False,
          speaker_style: str = "names", options: CueOptions = CueOptions()) -> Path:
     """Write ``transcript`` to ``path`` in the format its extension names (.srt .vtt .json
-    .txt), atomically, subtitles laid out by ``options`` (``CueOptions.style("bbc")``, ...);
+    .txt .ass), atomically, subtitles laid out by ``options`` (``CueOptions.style("bbc")``, ...);
     returns the path."""
     target = Path(path)
     return write_outputs(transcript, target.parent, target.stem, [target.suffix.lstrip(".").lower()],
