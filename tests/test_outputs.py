@@ -73,9 +73,13 @@ def test_the_toolkit_may_add_to_its_own_outputs(tmp_path: Path, tone: Path) -> N
     shutil.copy(tone, tmp_path / "talk.wav")
     with FakeWhisperServer() as server:
         assert cli("transcribe", "talk.wav", "-o", "out", "-f", "srt", cwd=tmp_path, server=server).returncode == 0
-        more = cli("transcribe", "talk.wav", "-o", "out", "-f", "srt,vtt", cwd=tmp_path, server=server)
+        first = (tmp_path / "out" / "talk.srt").stat()
+        more = cli("transcribe", "talk.wav", "-o", "out", "-f", "srt,vtt", "--max-line-chars", "12", cwd=tmp_path,
+                   server=server)
         assert more.returncode == 0, more.stderr
     assert (tmp_path / "out" / "talk.vtt").exists()
+    again = (tmp_path / "out" / "talk.srt").stat()
+    assert (again.st_mtime_ns, again.st_ino) == (first.st_mtime_ns, first.st_ino), "the finished SRT is kept as it was"
     (tmp_path / "out" / "talk.srt").write_text("1\n00:00:00,000 --> 00:00:01,000\nedited by hand\n")
     with FakeWhisperServer() as server:
         edited = cli("transcribe", "talk.wav", "-o", "out", "-f", "srt,txt", cwd=tmp_path, server=server)

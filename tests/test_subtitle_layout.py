@@ -98,6 +98,18 @@ def test_a_short_gap_is_closed_and_a_flash_is_joined_not_shown() -> None:
     assert all(c.end - c.start >= options.min_duration for c in cues[:-1]), [(c.text, c.end - c.start) for c in cues]
 
 
+def test_a_cue_never_starts_before_its_word_when_the_next_follows_at_once() -> None:
+    # one word a cue (lines of 1 character), the words 40 ms apart: each cue starts at its word
+    # and lasts at least the gap between cues; the next one waits rather than overlap
+    options = CueOptions(max_line_chars=1)
+    words = [Word(" so,", 1.0, 1.38, 0.9), Word(" my", 1.38, 1.42, 0.9), Word(" fellow", 1.42, 2.0, 0.9)]
+    cues = build_cues(transcript(words).segments, options, audio_end=4.0)
+    assert [c.text for c in cues] == ["so,", "my", "fellow"]
+    for cue, word in zip(cues, words):
+        assert cue.start >= word.start and cue.end - cue.start >= options.min_gap - 1e-6, cue
+    assert all(b.start >= a.end + options.min_gap - 0.002 for a, b in zip(cues, cues[1:]))
+
+
 def test_abbreviations_do_not_end_sentences() -> None:
     assert not ends_sentence(Word(" Mr.", 0, 1)) and not ends_sentence(Word(" J.", 0, 1))
     assert ends_sentence(Word(" it.", 0, 1)) and ends_sentence(Word(" no.", 0, 1)) and ends_sentence(Word(" why?”", 0, 1))
@@ -115,9 +127,9 @@ def test_presets_and_single_limits() -> None:
     cues = build_cues(transcript(spoken(PARAGRAPH)).segments, options)
     assert all(len(line) <= 18 for c in cues for line in c.lines)
     assert all(c.end - c.start <= 3.0 + 1e-6 for c in cues)
-    for bad, message in (({"subtitle_style": "tiktok"}, "unknown subtitle style"), ({"max_lines": 0}, "--max-lines"),
-                         ({"max_cps": float("nan")}, "--max-cps"),
-                         ({"min_cue_seconds": 8.0}, "--min-cue-seconds")):
+    for bad, message in (({"subtitle_style": "tiktok"}, "unknown subtitle style"), ({"max_lines": 0}, "max_lines"),
+                         ({"max_cps": float("nan")}, "max_cps"), ({"max_lines": "2"}, "max_lines"),
+                         ({"min_cue_seconds": 8.0}, "min_cue_seconds"), ({"max_line_chars": True}, "max_line_chars")):
         with pytest.raises(UsageError, match=message):
             RunOptions(**bad)  # type: ignore[arg-type]
 

@@ -153,20 +153,23 @@ class CueOptions:
     chain_gap: float = 0.5
 
     def __post_init__(self) -> None:
-        if self.max_line_chars < 1 or self.max_lines < 1:
-            raise UsageError(f"a cue needs at least 1 line (--max-lines) of at least 1 character (--max-line-chars), "
-                             f"not {self.max_lines} of {self.max_line_chars}")
-        for name, flag in (("min_duration", "--min-cue-seconds"), ("max_duration", "--max-cue-seconds"),
-                           ("max_chars_per_second", "--max-cps"), ("pause_split", None)):
-            if not (math.isfinite(getattr(self, name)) and getattr(self, name) > 0):
-                raise UsageError(f"{name}{f' ({flag})' if flag else ''} must be a positive number, "
-                                 f"not {getattr(self, name)}")
-        for name in ("min_gap", "chain_gap"):
-            if not (math.isfinite(getattr(self, name)) and getattr(self, name) >= 0):
-                raise UsageError(f"{name} must be zero or more seconds, not {getattr(self, name)}")
+        # messages name the run's keywords (max_cps for max_chars_per_second): the CLI says them as flags
+        for name in ("max_line_chars", "max_lines"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise UsageError(f"{name} must be a whole number of at least 1, not {value!r}")
+        for name, keyword in (("min_duration", "min_cue_seconds"), ("max_duration", "max_cue_seconds"),
+                              ("max_chars_per_second", "max_cps"), ("pause_split", None), ("min_gap", None),
+                              ("chain_gap", None)):
+            value = getattr(self, name)
+            least = 0.0 if name in ("min_gap", "chain_gap") else None
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or (
+                    value < least if least is not None else value <= 0):
+                what = "zero or more" if least is not None else "a positive number"
+                raise UsageError(f"{keyword or name} must be {what}, not {value!r}")
         if self.min_duration > self.max_duration:
-            raise UsageError(f"the shortest cue ({self.min_duration} s, --min-cue-seconds) is longer than the longest "
-                             f"({self.max_duration} s, --max-cue-seconds)")
+            raise UsageError(f"the shortest cue ({self.min_duration:g} s, min_cue_seconds) is longer than the "
+                             f"longest ({self.max_duration:g} s, max_cue_seconds)")
 
     @classmethod
     def style(cls, name: str = "netflix", **changes: Any) -> CueOptions:

@@ -123,6 +123,8 @@ def _time_cues(groups: list[list[tuple[Word, Segment]]], options: CueOptions,
         start = words[0].start if not cues else max(words[0].start, cues[-1].end + options.min_gap)
         following = groups[index + 1][0][0].start if index + 1 < len(groups) else float("inf")
         end = display_end(words, start, following, options)
+        if end - start < options.min_gap:  # no room before the next cue: shown while spoken, the next one waits
+            end = max(words[-1].end, start + options.min_gap)
         if audio_end is not None:  # the minimum display time never runs past the audio
             end = min(end, audio_end)
             start = min(start, end - 0.001)

@@ -28,23 +28,35 @@ FORMATS = tuple(WRITERS)
 DEFAULT_FORMATS = ("srt", "vtt", "json", "txt")
 
 
-def render(transcript: Transcript, fmt: str, options: CueOptions = CueOptions(), highlight_words: bool = False,
-           speaker_style: str = "names") -> str:
-    """``transcript`` in one format (``srt``, ``vtt``, ``json``, ``txt`` or ``ass``), as a string;
-    ``speaker_style`` (``names`` or ``dashes``) is how SubRip shows who speaks."""
+def _export(transcript: Transcript, options: CueOptions | None, highlight_words: bool | None,
+            speaker_style: str | None) -> ExportOptions:
+    """What is given, and for the rest what the transcript's run was told (its ``subtitle_style``,
+    limits, ``highlight_words`` and ``speaker_style``)."""
+    recorded = transcript.options.export_options()
+    return ExportOptions(recorded.cues if options is None else options,
+                         recorded.highlight_words if highlight_words is None else highlight_words,
+                         recorded.speaker_style if speaker_style is None else speaker_style)
+
+
+def render(transcript: Transcript, fmt: str, options: CueOptions | None = None, highlight_words: bool | None = None,
+           speaker_style: str | None = None) -> str:
+    """``transcript`` in one format (``srt``, ``vtt``, ``json``, ``txt`` or ``ass``), as a string.
+    ``options`` (the subtitle layout), ``highlight_words`` and ``speaker_style`` (``names`` or
+    ``dashes``: how SubRip and ASS show who speaks) default to what the transcript's run was told."""
     try:
         writer = WRITERS[fmt]
     except KeyError:
         raise UsageError(f"unknown format {fmt!r}: choose from {', '.join(FORMATS)}") from None
     stream = io.StringIO()
-    writer(transcript, stream, ExportOptions(options, highlight_words, speaker_style))
+    writer(transcript, stream, _export(transcript, options, highlight_words, speaker_style))
     return stream.getvalue()
 
 
 def write_outputs(transcript: Transcript, out_dir: Path, stem: str, formats: Iterable[str],
-                  options: CueOptions = CueOptions(), highlight_words: bool = False,
-                  speaker_style: str = "names") -> list[Path]:
-    """Write ``<out_dir>/<stem>.<ext>`` for each format, atomically; returns the paths."""
+                  options: CueOptions | None = None, highlight_words: bool | None = None,
+                  speaker_style: str | None = None) -> list[Path]:
+    """Write ``<out_dir>/<stem>.<ext>`` for each format, atomically (the options as for
+    :func:`render`); returns the paths."""
     paths = []
     for fmt in formats:
         path = Path(out_dir) / f"{stem}.{fmt}"
@@ -53,11 +65,11 @@ def write_outputs(transcript: Transcript, out_dir: Path, stem: str, formats: Ite
     return paths
 
 
-def save(transcript: Transcript, path: str | os.PathLike[str], highlight_words: bool = False,
-         speaker_style: str = "names", options: CueOptions = CueOptions()) -> Path:
+def save(transcript: Transcript, path: str | os.PathLike[str], highlight_words: bool | None = None,
+         speaker_style: str | None = None, options: CueOptions | None = None) -> Path:
     """Write ``transcript`` to ``path`` in the format its extension names (.srt .vtt .json
-    .txt .ass), atomically, subtitles laid out by ``options`` (``CueOptions.style("bbc")``, ...);
-    returns the path."""
+    .txt .ass), atomically; the options as for :func:`render` (``CueOptions.style("bbc")``, ...).
+    Returns the path."""
     target = Path(path)
     return write_outputs(transcript, target.parent, target.stem, [target.suffix.lstrip(".").lower()],
                          options, highlight_words, speaker_style)[0]

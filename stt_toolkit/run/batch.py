@@ -159,6 +159,8 @@ class _Run:
             return FileOutcome(item, "skipped", outputs=tuple(targets))
         if self.manifest is not None and (refused := refusal(targets, self.inputs, self.manifest, self.overwrite)):
             return FileOutcome(item, "failed", error=refused)
+        # a finished output is kept as it is (unless overwrite): a run asked for one more format writes that one
+        formats = [f for f, t in zip(self.formats, targets) if self.overwrite or not t.exists()] or self.formats
         async with self.file_slots:
             try:
                 transcript = await self._transcribe(item)
@@ -174,7 +176,7 @@ class _Run:
         stem = targets[0].with_suffix("")
         try:
             export = self.options.export_options()
-            outputs = write_outputs(transcript, stem.parent, stem.name, self.formats, export.cues,
+            outputs = write_outputs(transcript, stem.parent, stem.name, formats, export.cues,
                                     export.highlight_words, export.speaker_style)
         except OSError as exc:
             return FileOutcome(item, "failed", error=_cannot_write(exc, stem.parent))
@@ -185,7 +187,7 @@ class _Run:
             (self.out_dir / CACHE_FOLDER).rmdir()
         except OSError:
             pass  # other files still have entries there
-        return FileOutcome(item, "done", transcript, outputs=tuple(outputs))
+        return FileOutcome(item, "done", transcript, outputs=tuple(targets))
 
     async def _transcribe(self, item: InputFile) -> Transcript:
         reporter = self.reporter
