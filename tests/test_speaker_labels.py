@@ -138,6 +138,13 @@ def test_txt_has_a_paragraph_per_turn_led_by_the_name() -> None:
     ({"speaker_names": "Ana"}, "needs speakers"),
     ({"speakers": 2.5}, "speakers must be"),
     ({"speakers": True}, "speakers must be"),
+    ({"min_speakers": 0}, "min_speakers must be at least 1"),
+    ({"speakers": 2, "speaker_names": "Ana,,Ben"}, "empty name at position 2"),
+    ({"speakers": 2, "speaker_names": "Ana,Ben,Cy"}, "3 names for 2 speakers"),
+    ({"speakers": 2, "speaker_names": "Ana\nEvil,Ben"}, "one line"),
+    ({"speakers": 2, "speaker_names": "<b>Ana</b>"}, "without < >"),
+    ({"speakers": 2, "speaker_names": "{\\an8}Ana"}, "without < >"),
+    ({"speakers": 2, "speaker_names": "A" * 33}, "at most 32"),
 ])
 def test_speaker_options_that_cannot_work_are_refused(options: dict[str, object], message: str) -> None:
     with pytest.raises(UsageError, match=message):

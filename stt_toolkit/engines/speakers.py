@@ -115,7 +115,16 @@ class SenkoDiarizer:
                     spectral.cluster.min_num_spks = count.minimum
                 if count.maximum is not None:
                     spectral.cluster.max_num_spks = count.maximum
-                result = model.diarize_samples(samples, SAMPLE_RATE)
+                try:
+                    result = model.diarize_samples(samples, SAMPLE_RATE)
+                except ValueError as exc:  # more voices asked for than the speech has voice prints
+                    if count == SpeakerCount():
+                        raise
+                    log.warning("speaker labels: too little speech to tell %s voices apart (%s); "
+                                "the diarizer's own count is used", count.low or count.high, exc)
+                    (spectral.cluster.k, spectral.cluster.min_num_spks, spectral.cluster.max_num_spks,
+                     spectral.mer_cos, spectral.min_cluster_size) = saved
+                    result = model.diarize_samples(samples, SAMPLE_RATE)
             finally:
                 (spectral.cluster.k, spectral.cluster.min_num_spks, spectral.cluster.max_num_spks,
                  spectral.mer_cos, spectral.min_cluster_size) = saved
@@ -133,8 +142,10 @@ def _use_onnx(model: Any, threads: int) -> None:
     from . import voiceprints
 
     try:
+        import onnxruntime
         from silero_vad import load_silero_vad
 
+        voiceprints.quiet_runtime(onnxruntime)
         vad = load_silero_vad(sequence=True)  # one thread, in its own session
         prints = voiceprints.OnnxVoicePrints(model.embeddings_model, model.model_paths.embeddings_pt_model_path, threads)
     except (ImportError, OSError, RuntimeError) as exc:

@@ -27,7 +27,11 @@ async def speaker_turns(info: AudioInfo, diarizer: Diarizer, options: RunOptions
         if (stored := cache.get_turns(key)) is not None:
             return stored
     turns = await asyncio.to_thread(diarize_file, info.path, diarizer, count)
-    log.info("%s: %d speaker(s) in %d turn(s)", info.source, len({t.speaker for t in turns}), len(turns))
+    found = len({t.speaker for t in turns})
+    log.info("%s: %d speaker(s) in %d turn(s)", info.source, found, len(turns))
+    if (count.low is not None and found < count.low) or (count.high is not None and found > count.high):
+        log.warning("%s: %s speaker(s) asked for, %d found (too little speech for more, or turns too short "
+                    "to keep)", info.source, count.exact or f"{count.low or 1}-{count.high or 'any'}", found)
     if cache is not None and key is not None:
         cache.put_turns(key, turns)
     return turns
