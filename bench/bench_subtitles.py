@@ -20,6 +20,8 @@ Each build uses its own defaults. The measures are computed here, the same way f
 * as the floor for the reading-speed measures, the stretches of speech (between pauses of 1 s
   or changes of speaker) that are themselves spoken faster than 20 characters a second, over
   the time until the next stretch: no layout can bring their cues under 20;
+* names and numbers split at a line or cue end (two capitalised words, "New / Jersey", or a
+  number and a word, "15th / century", with no punctuation between);
 * cues shorter than 5/6 s; balance of two-line cues (shorter line over longer: mean, worst);
 * and as checks: words lost or repeated, cues overlapping or outside the audio.
 """
@@ -161,12 +163,15 @@ def measures(cues: list[dict], words: list[tuple[str, float, float, str | None]]
     balance = [min(a, b) / max(a, b, 1) for cue in cues if len(cue["lines"]) == 2
                for a, b in [tuple(len(_text(line)) for line in cue["lines"])]]
     shown = [w[0] for cue in cues for line in cue["lines"] for w in line]
+    ends = [(line[-1][0].strip(), nxt[0][0].strip()) for line, nxt in zip(lines, lines[1:])]
+    split = sum(1 for a, b in ends if a[-1:].isalnum() and (
+        (a[:1].isupper() and b[:1].isupper() and a != "I") or (a[:1].isdigit() and b[:1].isalpha())))
     overlaps = sum(1 for a, b in zip(cues, cues[1:]) if b["start"] < a["end"])
     return {"cues": len(cues), "fast": fast_speech(words), "binding": sum(_binding(line[-1][0]) for line in lines[:-1]) / max(len(lines) - 1, 1),
             "over17": sum(c > 17 for c in cps) / max(len(cues), 1), "over20": sum(c > 20 for c in cps) / max(len(cues), 1),
             "lone": len(lone), "tails": tails, "short": sum(c["end"] - c["start"] < 5 / 6 - 1e-6 for c in cues),
             "balance": statistics.mean(balance) if balance else 1.0, "worst": min(balance, default=1.0),
-            "words": len(shown) - len(words), "overlaps": overlaps,
+            "words": len(shown) - len(words), "split": split, "overlaps": overlaps,
             "outside": sum(c["start"] < 0 or c["end"] > duration + 1e-3 for c in cues)}
 
 
@@ -187,13 +192,13 @@ def fast_speech(words: list[tuple[str, float, float, str | None]]) -> float:
 def table(rows: dict[str, dict[str, dict]], labels: list[str]) -> list[str]:
     """One row per file and build: the measures."""
     out = ["| file | build | cues | lines ending on a binding word | cues > 17 cps | cues > 20 cps | speech > 20 cps | lone-word cues "
-           "| sentence-tail openings | cues < 5/6 s | 2-line balance mean / worst | words lost or doubled "
-           "| overlaps / outside |", "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+           "| sentence-tail openings | names/numbers split | cues < 5/6 s | 2-line balance mean / worst | words lost or doubled "
+           "| overlaps / outside |", "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for name, by_label in rows.items():
         for label in labels:
             m = by_label[label]
             out.append(f"| {name} | {label} | {m['cues']} | {m['binding']:.1%} | {m['over17']:.1%} | {m['over20']:.1%} "
-                       f"| {m['fast']:.1%} | {m['lone']} | {m['tails']} | {m['short']} | {m['balance']:.2f} / {m['worst']:.2f} "
+                       f"| {m['fast']:.1%} | {m['lone']} | {m['tails']} | {m['split']} | {m['short']} | {m['balance']:.2f} / {m['worst']:.2f} "
                        f"| {m['words']} | {m['overlaps']} / {m['outside']} |")
     return out
 

@@ -15,7 +15,7 @@ from stt_toolkit.assemble.quality import flag_segments
 from stt_toolkit.core.options import SUBTITLE_STYLES, CueOptions, RunOptions
 from stt_toolkit.core.records import Segment, Word
 from stt_toolkit.core.transcript import Transcript
-from stt_toolkit.output.breaks import binds, ends_sentence
+from stt_toolkit.output.breaks import binds, break_cost, ends_sentence
 from stt_toolkit.output.cues import Cue, build_cues
 from stt_toolkit.output.writers import render
 
@@ -108,6 +108,13 @@ def test_a_cue_never_starts_before_its_word_when_the_next_follows_at_once() -> N
     for cue, word in zip(cues, words):
         assert cue.start >= word.start and cue.end - cue.start >= options.min_gap - 1e-6, cue
     assert all(b.start >= a.end + options.min_gap - 0.002 for a, b in zip(cues, cues[1:]))
+
+
+def test_a_name_or_a_number_and_its_noun_stay_on_one_line() -> None:
+    options = CueOptions(max_line_chars=24)
+    [cue] = build_cues(transcript(spoken("She saw John Dashwood there today")).segments, options)
+    assert cue.lines == ("She saw John Dashwood", "there today")
+    assert break_cost(Word(" 15th", 0, 1), Word(" century", 1, 2)) > break_cost(Word(" old", 0, 1), Word(" city", 1, 2))
 
 
 def test_abbreviations_do_not_end_sentences() -> None:

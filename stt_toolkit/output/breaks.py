@@ -41,6 +41,9 @@ BINDING = frozenset((
 SENTENCE, CLAUSE, PHRASE, WORD = 0.0, 1.0, 2.0, 3.0
 #: Added when the word before the break binds to the next.
 BINDING_COST = 5.0
+#: Added between two capitalised words (a first name and a last name, "New / Jersey") and after
+#: a number ("15th / century", "3 / days").
+NAME_COST = 2.0
 #: Taken off per second of pause at the break (up to one second).
 PAUSE_BONUS = 2.0
 
@@ -75,4 +78,12 @@ def break_cost(before: Word, after: Word) -> float:
         cost = WORD
     if binds(before):
         cost += BINDING_COST
+    elif cost == WORD and _holds_together(text, token(after)):
+        cost += NAME_COST
     return max(cost - PAUSE_BONUS * min(max(after.start - before.end, 0.0), 1.0), 0.0)
+
+
+def _holds_together(before: str, after: str) -> bool:
+    """Two parts of one name, or a number and what it counts."""
+    name = before[:1].isupper() and after[:1].isupper() and before != "I"
+    return name or (before[:1].isdigit() and after[:1].isalpha())
