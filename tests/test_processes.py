@@ -136,6 +136,6 @@ def test_ctrl_c_ends_a_run_whose_worker_is_stuck(tmp_path: Path, speech: Path) -
     stopped = time.monotonic()
     run.send_signal(signal.SIGINT)
     _, err = run.communicate(timeout=30)
-    assert time.monotonic() - stopped < 10
+    assert time.monotonic() - stopped < 5, "the README promises an end within 5 s"
     assert run.returncode == 130 and "interrupted" in err and "Traceback" not in err
     assert not temp_dirs(run.pid)
