@@ -157,7 +157,7 @@ def _add_subtitle_flags(parser: argparse.ArgumentParser) -> None:
                        help="characters a line at most")
     group.add_argument("--max-lines", type=int, default=d.max_lines, metavar="N", help="lines a cue at most")
     group.add_argument("--max-cps", type=float, default=d.max_cps, metavar="X",
-                       help="reading speed aimed at, characters a second")
+                       help="reading-speed limit, characters a second (cues aim at 85%% of it where the speech allows)")
     group.add_argument("--min-cue-seconds", type=float, default=d.min_cue_seconds, metavar="S",
                        help="shortest display of a cue, where the speech allows")
     group.add_argument("--max-cue-seconds", type=float, default=d.max_cue_seconds, metavar="S",
