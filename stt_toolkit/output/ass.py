@@ -16,7 +16,7 @@ from typing import TextIO
 
 from ..core.options import ExportOptions
 from ..core.transcript import Transcript
-from .cues import Cue, build_cues, dialogue_cues, labelled_text
+from .cues import Cue, labelled_cues
 
 #: The script header: the canvas, the two styles (colours are &HAABBGGRR) and the event format.
 HEADER = """[Script Info]
@@ -42,20 +42,15 @@ _UNSAFE = str.maketrans({"{": "｛", "}": "｝", "\\": "＼", "\n": " ", "\r": "
 
 def write(transcript: Transcript, stream: TextIO, options: ExportOptions = ExportOptions()) -> None:
     """Write ``transcript`` as ASS onto ``stream``."""
-    cues = build_cues(transcript.segments, options.cues, transcript.duration, transcript.options.keep_hallucinations,
-                      names=options.speaker_style == "names")
-    if options.speaker_style == "dashes":
-        cues = dialogue_cues(cues, options.cues)
     stream.write(HEADER)
-    previous: str | None = None
-    for cue in cues:
+    for cue, labelled in labelled_cues(transcript.segments, options, transcript.duration,
+                                       transcript.options.keep_hallucinations):
         karaoke = options.highlight_words and not cue.is_dialogue
-        text = _karaoke(cue, labelled_text(cue, previous, options.speaker_style)) if karaoke else "\\N".join(
-            line.translate(_UNSAFE) for line in labelled_text(cue, previous, options.speaker_style).split("\n"))
+        lines = labelled.split("\n")
+        text = _karaoke(cue, labelled) if karaoke else "\\N".join(line.translate(_UNSAFE) for line in lines)
         name = (cue.speaker or "").translate(_UNSAFE).replace(",", " ")
         stream.write(f"Dialogue: 0,{timestamp(cue.start)},{timestamp(cue.end)},{'Karaoke' if karaoke else 'Default'},"
                      f"{name},0,0,0,,{text}\n")
-        previous = cue.line_speakers[-1] if cue.line_speakers else None
 
 
 def timestamp(seconds: float) -> str:

@@ -16,11 +16,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from ..core.flags import shown
-from ..core.options import CueOptions
+from ..core.options import CueOptions, ExportOptions
 from ..core.records import Segment, Word
-from .layout import COMFORT, break_lines, group, name_lead
+from .layout import COMFORT, Lines, break_lines, group, name_lead
 
-__all__ = ["Cue", "break_lines", "build_cues", "cue_words", "dialogue_cues", "join_words", "labelled_text", "name_lead",
+__all__ = ["Cue", "break_lines", "build_cues", "cue_words", "dialogue_cues", "join_words", "labelled_cues", "name_lead",
            "synthesize_words"]
 
 @dataclass(frozen=True)
@@ -102,7 +102,7 @@ def build_cues(segments: Iterable[Segment], options: CueOptions = CueOptions(),
     change of speaker; with ``names``, the first cue of each turn leaves room on its first
     line for "Name: "."""
     groups = group(cue_words(segments, keep_hallucinations), options, names)
-    return _time_cues(groups, options, audio_end, names)
+    return _time_cues(groups, options, audio_end)
 
 
 def display_end(words: Sequence[Word], start: float, following: float, options: CueOptions) -> float:
@@ -115,13 +115,13 @@ def display_end(words: Sequence[Word], start: float, following: float, options: 
     return min(end, following - options.min_gap, start + options.max_duration)
 
 
-def _time_cues(groups: list[list[tuple[Word, Segment]]], options: CueOptions,
-               audio_end: float | None = None, names: bool = False) -> list[Cue]:
+def _time_cues(groups: list[tuple[list[tuple[Word, Segment]], Lines]], options: CueOptions,
+               audio_end: float | None = None) -> list[Cue]:
     cues: list[Cue] = []
-    for index, items in enumerate(groups):
+    for index, (items, lines) in enumerate(groups):
         words = tuple(w for w, _ in items)
         start = words[0].start if not cues else max(words[0].start, cues[-1].end + options.min_gap)
-        following = groups[index + 1][0][0].start if index + 1 < len(groups) else float("inf")
+        following = groups[index + 1][0][0][0].start if index + 1 < len(groups) else float("inf")
         end = display_end(words, start, following, options)
         if end - start < options.min_gap:  # no room before the next cue: shown while spoken, the next one waits
             end = max(words[-1].end, start + options.min_gap)
@@ -130,17 +130,29 @@ def _time_cues(groups: list[list[tuple[Word, Segment]]], options: CueOptions,
             start = min(start, end - 0.001)
         end = max(end, start + 0.001)
         flags = tuple(dict.fromkeys(f for _, s in items for f in s.flags))
-        previous = groups[index - 1][-1][1].speaker if index else None
-        lead = name_lead(items[0][1].speaker, previous) if names else 0
-        lines = break_lines(words, options, lead) or (words,)
         cues.append(Cue(round(start, 3), round(end, 3), lines, flags, (items[0][1].speaker,) * len(lines)))
     return cues
 
 
-def labelled_text(cue: Cue, previous: str | None, style: str) -> str:
-    """The cue's lines as SubRip and ASS show them: with a speaker's name where their turn
-    starts (``names``: "Ana: ...") or a dash on each line of a two-speaker cue (``dashes``);
-    ``previous`` is who spoke the cue before."""
+def labelled_cues(segments: Iterable[Segment], options: ExportOptions, audio_end: float | None = None,
+                  keep_hallucinations: bool = False) -> list[tuple[Cue, str]]:
+    """The cues of SubRip and ASS, each with the text it shows: the ``names`` style puts
+    "Name: " where a speaker's turn starts, the ``dashes`` style puts a short exchange of two
+    speakers in one cue, each line led by "- " (:attr:`ExportOptions.speaker_style`)."""
+    style = options.speaker_style
+    cues = build_cues(segments, options.cues, audio_end, keep_hallucinations, names=style == "names")
+    if style == "dashes":
+        cues = dialogue_cues(cues, options.cues)
+    shown_cues, previous = [], None
+    for cue in cues:
+        shown_cues.append((cue, _labelled_text(cue, previous, style)))
+        previous = cue.line_speakers[-1] if cue.line_speakers else None
+    return shown_cues
+
+
+def _labelled_text(cue: Cue, previous: str | None, style: str) -> str:
+    """The cue's lines, with "Name: " (``names``) or dashes (a dialogue cue); ``previous`` is
+    who spoke the cue before."""
     if cue.is_dialogue:
         return "\n".join(f"- {line}" for line in cue.lines)
     if style == "names" and name_lead(cue.speaker, previous):

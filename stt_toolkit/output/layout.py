@@ -102,7 +102,8 @@ def _lines(text: _Text, i: int, j: int, most: int, width: int, lead: int) -> tup
             continue
         below = text.length(k, rest[1][0] if rest[1] else j)
         cost = rest[0] + LINE_BREAK_SHARE * text.cost_before[k]
-        cost += (1 - LINE_BREAK_SHARE) * BINDING_COST if text.binds[k - 1] else 0.0  # as bad in a line as at a cue's end
+        # a binding word is as bad at a line's end as at a cue's
+        cost += (1 - LINE_BREAK_SHARE) * BINDING_COST if text.binds[k - 1] else 0.0
         cost += BALANCE_COST * abs(top - below) / width + (TOP_HEAVY_COST if top > below else 0.0)
         if best is None or cost < best[0]:
             best = (cost, (k, *rest[1]))
@@ -130,16 +131,18 @@ def name_lead(speaker: str | None, previous: str | None) -> int:
     return len(speaker) + 2 if speaker is not None and speaker != previous else 0
 
 
-def group(items: Sequence[Item], options: CueOptions, names: bool = False) -> list[list[Item]]:
-    """``items`` (words with their segments, in order) as cues' words, the breaks chosen by
-    cost over each stretch between hard breaks. With ``names``, the first line of each
-    speaker's turn keeps room for "Name: "."""
-    groups: list[list[Item]] = []
+def group(items: Sequence[Item], options: CueOptions, names: bool = False) -> list[tuple[list[Item], Lines]]:
+    """``items`` (words with their segments, in order) as cues' words and their lines, the
+    breaks chosen by cost over each stretch between hard breaks. With ``names``, the first line
+    of each speaker's turn keeps room for "Name: "."""
+    groups: list[tuple[list[Item], Lines]] = []
     for lo, hi in _stretches(items, options):
         limit = items[hi][0].start - options.min_gap if hi < len(items) else float("inf")
         lead = name_lead(items[lo][1].speaker, items[lo - 1][1].speaker if lo else None) if names else 0
-        stretch = _Stretch(tuple(w for w, _ in items[lo:hi]), lead, limit)
-        groups += [list(items[lo + a:lo + b]) for a, b in _best_cues(stretch, options)]
+        words = tuple(w for w, _ in items[lo:hi])
+        for a, b, breaks in _best_cues(_Stretch(words, lead, limit), options):
+            bounds = (a, *breaks, b)
+            groups.append((list(items[lo + a:lo + b]), tuple(words[x:y] for x, y in zip(bounds, bounds[1:]))))
     return groups
 
 
@@ -154,31 +157,35 @@ def _stretches(items: Sequence[Item], options: CueOptions) -> list[tuple[int, in
     return bounds + [(start, len(items))] if items else []
 
 
-def _best_cues(stretch: _Stretch, options: CueOptions) -> list[tuple[int, int]]:
-    """The cheapest cues over one stretch, as index ranges (dynamic programming)."""
+def _best_cues(stretch: _Stretch, options: CueOptions) -> list[tuple[int, int, tuple[int, ...]]]:
+    """The cheapest cues over one stretch (dynamic programming): each as its index range and
+    the indices where its lines break."""
     words, n = stretch.words, len(stretch.words)
     text = _Text(words)
     most_chars = options.max_lines * options.max_line_chars
     cost = [0.0] + [float("inf")] * n
-    back = [0] * (n + 1)
+    back: list[tuple[int, tuple[int, ...]]] = [(0, ())] * (n + 1)
     for j in range(1, n + 1):
         for i in range(j - 1, -1, -1):
-            if j - i > 1 and (text.length(i, j) > most_chars or words[j - 1].end - words[i].start > options.max_duration):
+            too_long = text.length(i, j) > most_chars or words[j - 1].end - words[i].start > options.max_duration
+            if j - i > 1 and too_long:
                 break
             if cost[i] == float("inf"):
                 continue
-            price = _cue_cost(stretch, text, i, j, options)
-            if price is not None and cost[i] + price < cost[j]:
-                cost[j], back[j] = cost[i] + price, i
+            priced = _cue_cost(stretch, text, i, j, options)
+            if priced is not None and cost[i] + priced[0] < cost[j]:
+                cost[j], back[j] = cost[i] + priced[0], (i, priced[1])
     cuts, j = [], n
     while j > 0:
-        cuts.append((back[j], j))
-        j = back[j]
+        i, breaks = back[j]
+        cuts.append((i, j, breaks))
+        j = i
     return cuts[::-1]
 
 
-def _cue_cost(stretch: _Stretch, text: _Text, i: int, j: int, options: CueOptions) -> float | None:
-    """What a cue of ``words[i:j]`` costs, or None when its lines do not fit."""
+def _cue_cost(stretch: _Stretch, text: _Text, i: int, j: int,
+              options: CueOptions) -> tuple[float, tuple[int, ...]] | None:
+    """What a cue of ``words[i:j]`` costs and where its lines break, or None when they do not fit."""
     words, n = stretch.words, len(stretch.words)
     layout = _lines(text, i, j, options.max_lines, options.max_line_chars, stretch.lead if i == 0 else 0)
     if layout is None:
@@ -195,7 +202,7 @@ def _cue_cost(stretch: _Stretch, text: _Text, i: int, j: int, options: CueOption
     if n > 2 and j - i <= 2:
         price += LONE_WORD_COST if j - i == 1 else TWO_WORD_COST
     price += INNER_PAUSE_COST * text.pause_inside(i, j)
-    return price + _mixing_cost(text.ends, i, j)
+    return price + _mixing_cost(text.ends, i, j), layout[1]
 
 
 def _mixing_cost(ends_at: Sequence[bool], i: int, j: int) -> float:

@@ -160,7 +160,8 @@ class _Run:
         if self.manifest is not None and (refused := refusal(targets, self.inputs, self.manifest, self.overwrite)):
             return FileOutcome(item, "failed", error=refused)
         # a finished output is kept as it is (unless overwrite): a run asked for one more format writes that one
-        formats = [f for f, t in zip(self.formats, targets) if self.overwrite or not t.exists()] or self.formats
+        formats = [f for f, t in zip(self.formats, targets) if self.overwrite or not t.exists()] if targets \
+            else self.formats
         async with self.file_slots:
             try:
                 transcript = await self._transcribe(item)
