@@ -136,6 +136,28 @@ class QualityOptions:
     compression_ratio: float = 2.4
 
 
+_KINDS: dict[str, tuple[tuple[type, ...], str]] = {
+    "str": ((str,), "a string"), "float": ((int, float), "a number"), "int": ((int,), "a whole number"),
+    "bool": ((bool,), "True or False")}
+
+
+def _check_kind(name: str, value: Any, annotation: str) -> None:
+    """A :class:`UsageError` unless ``value`` is of the kind ``annotation`` names (``"float |
+    None"``); a bool is not taken for a number."""
+    kinds = [k.strip() for k in annotation.split("|")]
+    if (value is None and "None" in kinds) or (isinstance(value, PurePath) and "PurePath" in kinds):
+        return
+    known = [k for k in kinds if k in _KINDS]
+    if not known:
+        return
+    for kind in known:
+        types, _ = _KINDS[kind]
+        if isinstance(value, types) and (kind == "bool" or not isinstance(value, bool)):
+            return
+    said = " or ".join([_KINDS[k][1] for k in known] + ["a path"] * ("PurePath" in kinds) + ["None"] * ("None" in kinds))
+    raise UsageError(f"{name} must be {said}, not {value!r}")
+
+
 @dataclass(frozen=True)
 class CueOptions:
     """How subtitle cues are cut and timed (:mod:`stt_toolkit.output.layout` and
@@ -155,19 +177,19 @@ class CueOptions:
 
     def __post_init__(self) -> None:
         # messages name the run's keywords (max_cps for max_chars_per_second): the CLI says them as flags
-        for name in ("max_line_chars", "max_lines"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise UsageError(f"{name} must be a whole number of at least 1, not {value!r}")
-        for name, keyword in (("min_duration", "min_cue_seconds"), ("max_duration", "max_cue_seconds"),
-                              ("max_chars_per_second", "max_cps"), ("pause_split", None), ("min_gap", None),
-                              ("chain_gap", None)):
-            value = getattr(self, name)
-            least = 0.0 if name in ("min_gap", "chain_gap") else None
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or (
-                    value < least if least is not None else value <= 0):
-                what = "zero or more" if least is not None else "a positive number"
-                raise UsageError(f"{keyword or name} must be {what}, not {value!r}")
+        keywords = {"min_duration": "min_cue_seconds", "max_duration": "max_cue_seconds",
+                    "max_chars_per_second": "max_cps"}
+        for f in fields(self):
+            name, value = keywords.get(f.name, f.name), getattr(self, f.name)
+            _check_kind(name, value, str(f.type))
+            if f.type == "int":
+                fits, what = value >= 1, "a whole number of at least 1"
+            elif f.name in ("min_gap", "chain_gap"):
+                fits, what = math.isfinite(value) and value >= 0, "zero or more"
+            else:
+                fits, what = math.isfinite(value) and value > 0, "a positive number"
+            if not fits:
+                raise UsageError(f"{name} must be {what}, not {value!r}")
         if self.min_duration > self.max_duration:
             raise UsageError(f"the shortest cue ({self.min_duration:g} s, min_cue_seconds) is longer than the "
                              f"longest ({self.max_duration:g} s, max_cue_seconds)")
@@ -417,25 +439,3 @@ def _check_speaker_name(position: int, name: str) -> None:
     if bad:
         raise UsageError(f"speaker name {position} ({name!r}) holds {bad[0]!r}: names are plain text on one line, "
                          "without < > { } or backslashes")
-
-
-_KINDS: dict[str, tuple[tuple[type, ...], str]] = {
-    "str": ((str,), "a string"), "float": ((int, float), "a number"), "int": ((int,), "a whole number"),
-    "bool": ((bool,), "True or False")}
-
-
-def _check_kind(name: str, value: Any, annotation: str) -> None:
-    """A :class:`UsageError` unless ``value`` is of the kind ``annotation`` names (``"float |
-    None"``); a bool is not taken for a number."""
-    kinds = [k.strip() for k in annotation.split("|")]
-    if (value is None and "None" in kinds) or (isinstance(value, PurePath) and "PurePath" in kinds):
-        return
-    known = [k for k in kinds if k in _KINDS]
-    if not known:
-        return
-    for kind in known:
-        types, _ = _KINDS[kind]
-        if isinstance(value, types) and (kind == "bool" or not isinstance(value, bool)):
-            return
-    said = " or ".join([_KINDS[k][1] for k in known] + ["a path"] * ("PurePath" in kinds) + ["None"] * ("None" in kinds))
-    raise UsageError(f"{name} must be {said}, not {value!r}")
