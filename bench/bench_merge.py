@@ -3,6 +3,7 @@
     python bench/bench_merge.py [--chunks 30,60,120] [--overlaps 2,5,10] [--retry-flagged]
     python bench/bench_merge.py --leads 0,0.5,1    # every WER a mean over three runs
     python bench/bench_merge.py --noise-floor
+    python bench/bench_merge.py --chunks 30,60 --overlaps 5 [--no-vad]   # cuts by speech or energy
 
 With the local engine (tiny.en), each file in ../shared/audio/long_en and the synthetic
 podcast is transcribed as one chunk and then chunked at every (chunk, overlap) pair. For each
@@ -11,7 +12,8 @@ and words doubled or dropped near the cuts, found by aligning the words to the r
 WER uses ``stt_toolkit.testing.wer`` (hesitations left out, "etc." compared as "et cetera", each
 spelling of a compound the reference hyphenates accepted); the last column is the WER and
 penalty with ``strict=True`` (only case, punctuation and small numbers normalised).
-``--retry-flagged`` runs both sides with flagged segments retried. ``--noise-floor``
+``--retry-flagged`` runs both sides with flagged segments retried. ``--no-vad`` runs without
+the voice-activity map: cuts at the quietest point by energy alone (as before it). ``--noise-floor``
 measures how much the whole-file WER moves when nothing but leading silence is added.
 """
 
@@ -93,12 +95,12 @@ def interval(chunked: list[float], whole: list[float]) -> str:
 
 
 async def run_file(path: Path, engine: LocalEngine, chunks: list[int], overlaps: list[int],
-                   retry: bool, leads: list[float], modes: tuple[bool, ...] = (False,)) -> list[str]:
+                   retry: bool, leads: list[float], modes: tuple[bool, ...] = (False,), vad: bool = True) -> list[str]:
     """Rows for one file. With several ``leads`` (seconds of silence put before the audio),
     every WER is the mean over them and the near-cut counts are their sums. ``modes`` says
     whether the chunked runs condition each chunk on the text before it (one row for each)."""
     reference = path.with_suffix(".txt").read_text()
-    whole_file = RunOptions(chunk_seconds=10_000, retry_flagged=retry)
+    whole_file = RunOptions(chunk_seconds=10_000, retry_flagged=retry, vad=vad)
     audio, rate = sf.read(path, dtype="float32")
     inputs = [(np.concatenate([np.zeros(int(lead * rate), dtype=np.float32), audio]), rate) for lead in leads]
     wholes = [await transcribe_audio(x, engine, whole_file)
@@ -110,7 +112,7 @@ async def run_file(path: Path, engine: LocalEngine, chunks: list[int], overlaps:
     for size in chunks:
         for overlap in overlaps:
             options = RunOptions(chunk_seconds=size, overlap_seconds=overlap, search_seconds=size / 6,
-                                 retry_flagged=retry)
+                                 retry_flagged=retry, vad=vad)
             for condition in modes:
                 wers, stricts, counts = [], [], [0, 0, 0, 0]
                 for x, whole in zip(inputs, wholes):
@@ -157,6 +159,7 @@ def main() -> None:
     parser.add_argument("--noise-floor", action="store_true", help="whole-file WER with added leading silence")
     parser.add_argument("--leads", default="0", help="seconds of silence to put before the audio, one run each "
                         "(WERs are averaged): 0,0.5,1 evens out the decoder's chance")
+    parser.add_argument("--no-vad", dest="vad", action="store_false", help="cut by energy alone")
     args = parser.parse_args()
     chunks = [int(x) for x in args.chunks.split(",")]
     overlaps = [int(x) for x in args.overlaps.split(",")]
@@ -177,7 +180,7 @@ def main() -> None:
             continue
         leads = [float(x) for x in args.leads.split(",")]
         for row in asyncio.run(run_file(path, engine, chunks, overlaps, args.retry_flagged, leads,
-                                        MODES[args.condition_on_previous])):
+                                        MODES[args.condition_on_previous], args.vad)):
             print(row)
 
 

@@ -177,3 +177,40 @@ def three_voices(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[t
 def two_voices(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[tuple[float, float, str]]]:
     """About 40 s of two real voices taking five turns (see :func:`make_dialogue`)."""
     return make_dialogue(tmp_path_factory.mktemp("dialogue2"), voices=2)
+
+
+def _break(kind: str, seconds: float, rng: np.random.Generator) -> np.ndarray:
+    """``seconds`` of no speech: digital silence, white noise at -50 dBFS, or mains hum with
+    room tone at -45 dBFS (RMS, full scale 1.0)."""
+    n = int(seconds * 16000)
+    if kind == "silence":
+        return np.zeros(n, dtype=np.float32)
+    t = np.arange(n) / 16000
+    if kind == "noise":
+        sound, level = rng.standard_normal(n), -50.0
+    else:
+        hum = sum(np.sin(2 * np.pi * 50 * k * t) / k for k in (1, 2, 3, 4))
+        room = np.convolve(rng.standard_normal(n), np.ones(40) / 40, mode="same")
+        sound, level = hum / np.sqrt(np.mean(hum ** 2)) + 2 * room / np.sqrt(np.mean(room ** 2)), -45.0
+    return (sound / np.sqrt(np.mean(sound ** 2)) * 10 ** (level / 20)).astype(np.float32)
+
+
+@pytest.fixture(scope="session")
+def speech_with_breaks(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
+    """Three real clips with a break of each kind between and after them (20-25 s each, over
+    half of the file), as 16 kHz FLAC: ``path``, ``clips`` and ``breaks`` (kind, start, end)
+    in seconds, and the reference ``text``."""
+    rng = np.random.default_rng(7)
+    names = ("jfk_inaugural_1961_excerpt", "librivox_sense_and_sensibility_0870", "librispeech_dev-clean_2412-153948-0000")
+    kinds = (("silence", 20.0), ("noise", 25.0), ("hum", 22.0))
+    parts, clips, breaks, at = [], [], [], 0.0
+    for name, (kind, seconds) in zip(names, kinds):
+        clip, _ = sf.read(DATA / f"{name}.flac", dtype="float32")
+        parts += [clip, _break(kind, seconds, rng)]
+        clips.append((at, at + len(clip) / 16000))
+        breaks.append((kind, clips[-1][1], clips[-1][1] + seconds))
+        at = breaks[-1][2]
+    path = tmp_path_factory.mktemp("breaks") / "speech_with_breaks.flac"
+    sf.write(path, np.concatenate(parts), 16000, subtype="PCM_16")
+    text = " ".join((DATA / f"{n}.txt").read_text().strip() for n in names)
+    return {"path": path, "clips": clips, "breaks": breaks, "text": text}

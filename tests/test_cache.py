@@ -45,7 +45,7 @@ TAMPER: dict[str, Callable[[bytes], bytes]] = {
 
 
 def run(src: Path, out: Path, server: FakeWhisperServer) -> Any:
-    options = RunOptions(engine="groq", api_key=KEY, base_url=server.url, chunk_seconds=12, overlap_seconds=1,
+    options = RunOptions(engine="groq", vad=False, api_key=KEY, base_url=server.url, chunk_seconds=12, overlap_seconds=1,
                          search_seconds=1, fill_gaps=False, max_attempts=1, concurrency=1)
     return asyncio.run(process_files(find_media_files([src]), out, ["json"], options))
 

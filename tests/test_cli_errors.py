@@ -72,7 +72,7 @@ def test_a_damaged_file_already_in_the_target_format_is_checked_like_any_other(
         assert "truncated" in done.stderr + done.stdout and "corrupt" in done.stderr + done.stdout
     assert (tmp_path / "prepared" / "good.flac").exists(), "the good file after the bad ones was done"
     with FakeWhisperServer() as server:
-        done = run("transcribe", "in", "-o", "out", "--engine", "groq", "--no-strict", cwd=tmp_path,
+        done = run("transcribe", "in", "-o", "out", "--engine", "groq", "--no-vad", "--no-strict", cwd=tmp_path,
                    env={"GROQ_API_KEY": KEY, "GROQ_BASE_URL": server.url})
     assert "internal error" not in done.stderr and "LibsndfileError" not in done.stderr
     assert "cut.flac: damaged, kept what decodes (truncated" in done.stderr and "3 done" in done.stderr, done.stderr
@@ -166,7 +166,7 @@ def test_a_full_disk_names_the_folder(tmp_path: Path, speechlike: Callable[[str,
     clip = speechlike("clip.wav", 11.0)
     monkeypatch.setattr(writers, "write_atomic", full)
     with FakeWhisperServer() as server:
-        options = RunOptions(engine="groq", api_key=KEY, base_url=server.url, fill_gaps=False)
+        options = RunOptions(engine="groq", vad=False, api_key=KEY, base_url=server.url, fill_gaps=False)
         summary = asyncio.run(process_files(find_media_files([clip]), tmp_path / "out", ["srt"], options))
     [outcome] = summary.outcomes
     assert outcome.status == "failed" and outcome.reason == f"cannot write {tmp_path / 'out'}: No space left on device"
@@ -176,11 +176,11 @@ def test_small_things_a_user_trips_on(tmp_path: Path, speechlike: Callable[[str,
     clip = speechlike("talk.wav", 11.0)
     with FakeWhisperServer() as server:
         env = {"GROQ_API_KEY": KEY, "GROQ_BASE_URL": server.url}
-        done = run("talk.wav", "-o", "out", "-f", "SRT", "-f", "vtt", "--engine", "groq", cwd=tmp_path, env=env)
+        done = run("talk.wav", "-o", "out", "-f", "SRT", "-f", "vtt", "--engine", "groq", "--no-vad", cwd=tmp_path, env=env)
         assert done.returncode == 0, done.stderr
         assert sorted(p.name for p in (tmp_path / "out").glob("talk.*")) == ["talk.srt", "talk.vtt"]
         server.script(Action(status=500), Action(status=500))
-        retried = run(str(clip), "-o", "out2", "--engine", "groq", "--max-attempts", "3", cwd=tmp_path, env=env)
+        retried = run(str(clip), "-o", "out2", "--engine", "groq", "--no-vad", "--max-attempts", "3", cwd=tmp_path, env=env)
         assert retried.returncode == 0 and "retry 1" in retried.stderr
         assert "chunk 0: chunk 0:" not in retried.stderr
     for args, said in [(["--chunk-seconds", "-5"], "--chunk-seconds must be positive"),
@@ -197,7 +197,7 @@ def test_small_things_a_user_trips_on(tmp_path: Path, speechlike: Callable[[str,
 def test_a_base_url_that_cannot_work_is_a_usage_error(url: str, tmp_path: Path,
                                                       speechlike: Callable[[str, float], Path]) -> None:
     clip = speechlike("clip.wav", 3.0)
-    for args in (["transcribe", str(clip), "-o", "out", "--engine", "groq", "--base-url", url],
+    for args in (["transcribe", str(clip), "-o", "out", "--engine", "groq", "--no-vad", "--base-url", url],
                  ["models", "--engine", "groq", "--base-url", url]):
         done = run(*args, cwd=tmp_path, env={"GROQ_API_KEY": KEY})
         assert done.returncode == 2 and "is not an http:// or https:// address" in done.stderr, done.stderr

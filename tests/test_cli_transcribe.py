@@ -73,7 +73,11 @@ def test_api_engine_against_the_loopback_server(tmp_path: Path, speech: Path) ->
         dry = cli("transcribe", str(src), "--dry-run", "--chunk-seconds", "60", cwd=tmp_path, env=env)
         assert dry.returncode == 0 and not server.records
         header, row, total = dry.stdout.strip().splitlines()
-        assert row.split("\t")[2] == "4" and "usd_whisper-large-v3-turbo" in header
+        planned = dict(zip(header.split("\t"), row.split("\t")))
+        assert planned["chunks"] == "4" and "usd_whisper-large-v3-turbo" in planned
+        # read speech with short pauses: nothing to skip, so the bill is the same either way
+        assert float(planned["speech_s"]) > 0.8 * float(planned["duration_s"])
+        assert planned["billed_s"] == planned["billed_s_no_skip"]
         result = cli("transcribe", str(src), "-o", str(tmp_path / "out"), "--chunk-seconds", "60",
                      "--concurrency", "3", cwd=tmp_path, env=env)
         assert result.returncode == 0, result.stderr
@@ -91,7 +95,7 @@ def test_api_engine_against_the_loopback_server(tmp_path: Path, speech: Path) ->
 def test_bad_key_stops_the_run_with_a_clear_message(tmp_path: Path, mixed_folder: Path) -> None:
     with FakeWhisperServer() as server:
         server.default = lambda path, fields, seconds: Action(status=401, body={"error": {"message": "Invalid API Key"}})
-        result = cli("transcribe", str(mixed_folder), "-o", str(tmp_path / "out"), "--engine", "groq", cwd=tmp_path,
+        result = cli("transcribe", str(mixed_folder), "-o", str(tmp_path / "out"), "--engine", "groq", "--no-vad", cwd=tmp_path,
                      env={"GROQ_API_KEY": KEY, "GROQ_BASE_URL": server.url})
         assert result.returncode == 1
         assert "GROQ_API_KEY" in result.stderr and "Traceback" not in result.stderr

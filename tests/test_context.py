@@ -117,7 +117,7 @@ def test_cli_flag_sends_a_files_chunks_in_turn(
         server.default = lambda path, fields, seconds: Action(delay=0.3)
         env = {"GROQ_API_KEY": KEY, "GROQ_BASE_URL": server.url, "PATH": "/usr/bin:/bin"}
         done = subprocess.run([sys.executable, "-m", "stt_toolkit", "transcribe", str(flac), "-o", str(tmp_path),
-                               "--engine", "groq", "--chunk-seconds", "20", "--overlap-seconds", "4",
+                               "--engine", "groq", "--no-vad", "--chunk-seconds", "20", "--overlap-seconds", "4",
                                "--condition-on-previous", "--no-fill-gaps", "-q"],
                               capture_output=True, text=True, env=env, timeout=120, check=False)
         assert done.returncode == 0, done.stderr

@@ -86,7 +86,7 @@ def test_leaving_transcribe_many_early_stops_the_run(tmp_path: Path, speechlike:
     # generator must stop the run, not leave a thread sending (and paying for) the rest.
     clips = [speechlike(f"f{i}.wav", 11.0) for i in range(6)]
     with FakeWhisperServer(latency=lambda seconds: 1.0) as server:
-        many = stt.transcribe_many(clips, engine="groq", api_key="gsk_facade_test", base_url=server.url,
+        many = stt.transcribe_many(clips, engine="groq", vad=False, api_key="gsk_facade_test", base_url=server.url,
                                    fill_gaps=False, concurrency=1)
         first = next(many)
         assert first.status == "done"

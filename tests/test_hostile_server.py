@@ -43,7 +43,7 @@ HOSTILE = {
 
 
 def options(server: FakeWhisperServer, **extra: Any) -> dict[str, Any]:
-    return dict(engine="groq", api_key=KEY, base_url=server.url, fill_gaps=False, **extra)
+    return dict(engine="groq", vad=False, api_key=KEY, base_url=server.url, fill_gaps=False, **extra)
 
 
 @pytest.mark.parametrize("kind", HOSTILE)
@@ -69,7 +69,7 @@ def test_the_cli_fails_the_file_on_a_captive_portal(tmp_path: Path, flac_with_si
         server.default = lambda path, fields, seconds: HOSTILE["html"]
         env = {**os.environ, "GROQ_API_KEY": KEY, "GROQ_BASE_URL": server.url}
         done = subprocess.run([sys.executable, "-m", "stt_toolkit", "transcribe", str(src), "-o", str(tmp_path / "out"),
-                               "--engine", "groq", "--max-attempts", "2", "-q"], capture_output=True, text=True,
+                               "--engine", "groq", "--no-vad", "--max-attempts", "2", "-q"], capture_output=True, text=True,
                               env=env, timeout=120)
     assert done.returncode == 1, done.stderr
     assert "0 done, 0 skipped, 1 failed" in done.stderr and "not JSON" in done.stderr

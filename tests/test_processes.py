@@ -64,7 +64,7 @@ def test_a_stopped_run_leaves_no_ffmpeg_and_no_temporary_files(how: signal.Signa
     sf.write(src, sf.read(flac_with_silences(60.0, []))[0], 16000, subtype="PCM_16", format="WAV")
     decoder = slow_ffmpeg(tmp_path)
     with FakeWhisperServer() as server:
-        run = start(["transcribe", str(src), "-o", "out", "--engine", "groq", "--ffmpeg", str(decoder)],
+        run = start(["transcribe", str(src), "-o", "out", "--engine", "groq", "--no-vad", "--ffmpeg", str(decoder)],
                     tmp_path, server)
         wait_for(lambda: (tmp_path / "pid").exists() and bool((tmp_path / "pid").read_text().strip()))
         ffmpeg = int((tmp_path / "pid").read_text())
@@ -80,7 +80,7 @@ def test_a_stopped_run_leaves_no_ffmpeg_and_no_temporary_files(how: signal.Signa
             assert not temp_dirs(run.pid)
         else:
             assert temp_dirs(run.pid), "SIGKILL leaves the folder; the next run removes it"
-            again = start(["transcribe", str(flac_with_silences(11.0, [])), "-o", "out2", "--engine", "groq"],
+            again = start(["transcribe", str(flac_with_silences(11.0, [])), "-o", "out2", "--engine", "groq", "--no-vad"],
                           tmp_path, server)
             again.communicate(timeout=60)
             assert again.returncode == 0 and not temp_dirs(run.pid)
@@ -90,7 +90,7 @@ def test_a_second_run_on_the_same_output_folder_is_refused(tmp_path: Path,
                                                            flac_with_silences: Callable[..., Path]) -> None:
     src = flac_with_silences(48.0, [])
     with FakeWhisperServer(latency=lambda seconds: 1.0) as server:
-        args = ["transcribe", str(src), "-o", "out", "--engine", "groq", "--chunk-seconds", "12",
+        args = ["transcribe", str(src), "-o", "out", "--engine", "groq", "--no-vad", "--chunk-seconds", "12",
                 "--overlap-seconds", "1", "--search-seconds", "1", "--concurrency", "1", "--no-fill-gaps"]
         first = start(args, tmp_path, server)
         wait_for(lambda: len(server.records) >= 1 or first.poll() is not None)

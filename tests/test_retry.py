@@ -95,7 +95,7 @@ def _serve(server: FakeWhisperServer, first: float, retry: float) -> None:
 
 def test_retry_with_a_stronger_model_over_http(tmp_path: Path, flac_with_silences: Any) -> None:
     src = flac_with_silences(12.0, [])
-    options = dict(engine="groq", model="whisper-large-v3-turbo", api_key=KEY, fill_gaps=False,
+    options = dict(engine="groq", vad=False, model="whisper-large-v3-turbo", api_key=KEY, fill_gaps=False,
                    retry_model="whisper-large-v3", prompt="Glossary: Zed.")
     with FakeWhisperServer() as server:
         _serve(server, first=-1.3, retry=-0.3)
@@ -125,7 +125,7 @@ def test_cli_retry_flag_sends_flagged_audio_again(tmp_path: Path, flac_with_sile
                       Action(body=_answer("better words from the stronger model", -0.3, 11.0)))
         env = {"GROQ_API_KEY": KEY, "GROQ_BASE_URL": server.url, "PATH": "/usr/bin:/bin"}
         done = subprocess.run([sys.executable, "-m", "stt_toolkit", "transcribe", str(src), "-o", str(tmp_path / "out"),
-                               "--engine", "groq", "--model", "whisper-large-v3", "--retry-flagged",
+                               "--engine", "groq", "--no-vad", "--model", "whisper-large-v3", "--retry-flagged",
                                "--no-fill-gaps", "-q"], capture_output=True, text=True, env=env, timeout=120)
         assert done.returncode == 0, done.stderr
         assert [r.fields["model"][0] for r in server.records] == ["whisper-large-v3"] * 2, "same model, again"
@@ -139,7 +139,7 @@ def test_cli_prices_each_models_seconds_at_its_own_rate(tmp_path: Path, flac_wit
         _serve(server, first=-1.3, retry=-0.3)
         env = {"GROQ_API_KEY": KEY, "GROQ_BASE_URL": server.url, "PATH": "/usr/bin:/bin"}
         done = subprocess.run([sys.executable, "-m", "stt_toolkit", "transcribe", str(src), "-o", str(tmp_path / "out"),
-                               "--engine", "groq", "--model", "whisper-large-v3-turbo", "--retry-model",
+                               "--engine", "groq", "--no-vad", "--model", "whisper-large-v3-turbo", "--retry-model",
                                "whisper-large-v3", "--no-fill-gaps"], capture_output=True, text=True, env=env, timeout=120)
     assert done.returncode == 0, done.stderr
     summary = done.stderr.strip().splitlines()[-1]
@@ -181,7 +181,7 @@ def test_retry_with_the_real_model_never_keeps_a_worse_decode(joined_speech: Pat
 
 def test_a_failed_retry_keeps_the_first_answer_but_a_bad_model_stops(flac_with_silences: Any) -> None:
     src = flac_with_silences(12.0, [])
-    options = dict(engine="groq", model="whisper-large-v3-turbo", api_key=KEY, fill_gaps=False)
+    options = dict(engine="groq", vad=False, model="whisper-large-v3-turbo", api_key=KEY, fill_gaps=False)
     first = Action(body=_answer("mumbled guess of the fast model", -1.3, 12.0))
     with FakeWhisperServer() as server:
         server.script(first, Action(status=400, body={"error": {"message": "could not process file"}}))
@@ -216,7 +216,7 @@ def test_gap_requests_that_add_nothing_are_still_billed(flac_with_silences: Any)
     silence["segments"][0]["no_speech_prob"] = 0.9
     with FakeWhisperServer() as server:
         server.script(Action(body=first), Action(body=silence))
-        result = stt.transcribe(src, engine="groq", api_key=KEY, base_url=server.url)
+        result = stt.transcribe(src, engine="groq", vad=False, api_key=KEY, base_url=server.url)
         assert len(server.records) == 2
     assert result.text.split() == ["one", "two", "three", "four", "five", "six"]
     assert result.usage.requests == 2 and result.usage.billed_seconds == 22.0

@@ -38,7 +38,7 @@ def test_speech_left_without_words_is_reported(fill_gaps: bool, tmp_path: Path,
     with FakeWhisperServer() as server:
         server.script(Action(body=two_ends()))
         server.default = lambda path, fields, seconds: Action(body=SILENT_ANSWER)  # the redo hears nothing
-        transcript = stt.transcribe(src, engine="groq", api_key=KEY, base_url=server.url, fill_gaps=fill_gaps)
+        transcript = stt.transcribe(src, engine="groq", vad=False, api_key=KEY, base_url=server.url, fill_gaps=fill_gaps)
         assert len(server.records) == (2 if fill_gaps else 1)
     [(start, end)] = transcript.quality.unheard_speech
     assert 7.5 <= start <= 8.5 and 21.5 <= end <= 22.5
@@ -56,7 +56,7 @@ def test_the_cli_summary_names_the_stretch_and_counts_flags_as_the_json_does(
         server.default = lambda path, fields, seconds: Action(body=SILENT_ANSWER)
         env = {**os.environ, "GROQ_API_KEY": KEY, "GROQ_BASE_URL": server.url}
         done = subprocess.run([sys.executable, "-m", "stt_toolkit", "transcribe", str(src), "-o", str(tmp_path),
-                               "--engine", "groq"], capture_output=True, text=True, env=env, timeout=120)
+                               "--engine", "groq", "--no-vad"], capture_output=True, text=True, env=env, timeout=120)
     assert done.returncode == 0, done.stderr
     transcript = stt.Transcript.from_json((tmp_path / f"{src.stem}.json").read_text())
     assert f"no words: {src}" in done.stderr and "speech with no words: 1 stretch(es)" in done.stderr
@@ -70,7 +70,7 @@ def test_speech_that_gap_filling_recovers_is_not_reported(flac_with_silences: Ca
         server.script(Action(body=two_ends()))
         server.default = lambda path, fields, seconds: Action(
             body=body("the middle part that the first answer skipped", 0.0, seconds, seconds))
-        transcript = stt.transcribe(src, engine="groq", api_key=KEY, base_url=server.url)
+        transcript = stt.transcribe(src, engine="groq", vad=False, api_key=KEY, base_url=server.url)
     assert "middle part" in transcript.text and transcript.quality.unheard_speech == ()
 
 
@@ -99,7 +99,7 @@ def test_a_redo_heard_clearly_is_kept_whole(flac_with_silences: Callable[..., Pa
     with FakeWhisperServer() as server:
         server.script(Action(body=two_ends()))
         server.default = lambda path, fields, seconds: Action(body=redo_answer(seconds, sonnet))
-        transcript = stt.transcribe(src, engine="groq", api_key=KEY, base_url=server.url)
+        transcript = stt.transcribe(src, engine="groq", vad=False, api_key=KEY, base_url=server.url)
     for line, _, _ in sonnet:
         assert line in transcript.text, line
     assert transcript.quality.unheard_speech == ()
@@ -111,5 +111,5 @@ def test_stray_words_in_a_redo_are_still_left_out(flac_with_silences: Callable[.
     with FakeWhisperServer() as server:
         server.script(Action(body=two_ends()))
         server.default = lambda path, fields, seconds: Action(body=redo_answer(seconds, stray))
-        transcript = stt.transcribe(src, engine="groq", api_key=KEY, base_url=server.url)
+        transcript = stt.transcribe(src, engine="groq", vad=False, api_key=KEY, base_url=server.url)
     assert "and so" not in transcript.text and len(transcript.quality.unheard_speech) == 1

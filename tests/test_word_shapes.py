@@ -60,7 +60,7 @@ def test_every_writer_keeps_the_spaces_between_words(shape: Shape, tmp_path: Pat
     src = flac_with_silences(12.0, [])
     with FakeWhisperServer(shape=shape) as server:
         server.script(Action(body=in_shape(body(SENTENCE, 0.5, 11.0, 12.0), shape)))
-        transcript = stt.transcribe(src, engine="groq", api_key=KEY, base_url=server.url, fill_gaps=False)
+        transcript = stt.transcribe(src, engine="groq", vad=False, api_key=KEY, base_url=server.url, fill_gaps=False)
     for writer, text in rendered(transcript, tmp_path).items():
         assert SENTENCE in text, f"{writer}: {text}"
     assert all(w.word.startswith(" ") for w in transcript.words), "one form inside the toolkit"
@@ -81,7 +81,7 @@ def test_gap_filling_works_against_either_shape(shape: Shape, tmp_path: Path,
         server.script(Action(body=in_shape(first, shape)))
         server.default = lambda path, fields, seconds: Action(
             body=in_shape(body("the middle part that the first answer skipped", 0.0, seconds, seconds), shape))
-        transcript = stt.transcribe(src, engine="groq", api_key=KEY, base_url=server.url)
+        transcript = stt.transcribe(src, engine="groq", vad=False, api_key=KEY, base_url=server.url)
         assert len(server.records) >= 2, "the wordless stretch was sent again"
     for writer, text in rendered(transcript, tmp_path).items():
         assert "the middle part that the first answer skipped" in text, f"{writer}: {text}"
@@ -100,7 +100,7 @@ def test_retries_work_against_either_shape(shape: Shape, tmp_path: Path,
 
     with FakeWhisperServer(shape=shape) as server:
         server.default = answer
-        transcript = stt.transcribe(src, engine="groq", api_key=KEY, base_url=server.url, fill_gaps=False,
+        transcript = stt.transcribe(src, engine="groq", vad=False, api_key=KEY, base_url=server.url, fill_gaps=False,
                                     model="whisper-large-v3-turbo", retry_model="whisper-large-v3")
     for writer, text in rendered(transcript, tmp_path).items():
         assert "better words from the stronger model" in text and "mumbled" not in text, f"{writer}: {text}"
@@ -118,7 +118,7 @@ def test_the_stretched_word_redo_works_against_either_shape(shape: Shape, tmp_pa
     with FakeWhisperServer(shape=shape) as server:
         server.script(Action(body=in_shape(first, shape)))
         server.default = lambda path, fields, seconds: Action(body=in_shape(body(said, 0.0, seconds, seconds), shape))
-        transcript = stt.transcribe(src, engine="groq", api_key=KEY, base_url=server.url)
+        transcript = stt.transcribe(src, engine="groq", vad=False, api_key=KEY, base_url=server.url)
         redone = [r for r in server.records[1:] if abs(r.audio_seconds - 8.5) < 0.05]  # 1.0-6.5 s, 2 s each side
         assert len(redone) == 1, "the stretched segment was sent again"
     assert max(w.end - w.start for w in transcript.words) < 2.5, "the stretched word is gone"

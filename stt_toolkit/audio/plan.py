@@ -1,7 +1,10 @@
-"""Stage 2: plan overlapping chunks cut in silences (pure, but for reading the energy curve).
+"""Stage 2: plan overlapping chunks cut in pauses (pure, but for reading the energy curve).
 
 :func:`plan_chunks` measures the file's energy once (:mod:`.energy`); :func:`plan_from_energy`
-and :func:`split_chunk` are pure: energy curve in, chunks out.
+and :func:`split_chunk` are pure: energy curve (and, where given, the voice-activity map) in,
+chunks out. A cut goes where speech is least likely (the voice-activity probability, in
+steps of :data:`SPEECH_STEP`), the quietest such stretch first: in noise or music the
+quietest point need not be a pause in speech.
 """
 
 from __future__ import annotations
@@ -15,22 +18,28 @@ import numpy as np
 from ..core.errors import ChunkingError
 from ..core.options import HEADER_MARGIN, ChunkOptions
 from ..core.records import AudioInfo, Chunk, EnergyProfile
+from ..core.speech import FRAME, SpeechMap
 from .energy import estimate_bytes_per_second, measure_energy
 
 _QUIET_TOLERANCE_DB = 3.0
+#: Speech probabilities this close count as equally unlikely; energy decides among them.
+SPEECH_STEP = 0.1
 
 
-def plan_chunks(flac: str | os.PathLike[str] | AudioInfo, options: ChunkOptions | None = None) -> list[Chunk]:
+def plan_chunks(flac: str | os.PathLike[str] | AudioInfo, options: ChunkOptions | None = None,
+                speech: SpeechMap | None = None) -> list[Chunk]:
     """Plan the chunks of a preprocessed FLAC file (see :func:`plan_from_energy`)."""
     options = options or ChunkOptions()
     path = flac.path if isinstance(flac, AudioInfo) else Path(flac)
     profile = measure_energy(path)
-    return plan_from_energy(profile, options, estimate_bytes_per_second(path, options.codec))
+    return plan_from_energy(profile, options, estimate_bytes_per_second(path, options.codec), speech)
 
 
-def plan_from_energy(profile: EnergyProfile, options: ChunkOptions, bytes_per_second: float) -> list[Chunk]:
-    """Cut the audio near every ``target_seconds`` at the quietest point within the search
-    window, keeping every chunk under the byte limit and over ``min_seconds`` (pure)."""
+def plan_from_energy(profile: EnergyProfile, options: ChunkOptions, bytes_per_second: float,
+                     speech: SpeechMap | None = None) -> list[Chunk]:
+    """Cut the audio near every ``target_seconds`` at the least speech-like, quietest point
+    within the search window, keeping every chunk under the byte limit and over
+    ``min_seconds`` (pure)."""
     sr, total = profile.sample_rate, profile.total_samples
     if total <= 0:
         raise ChunkingError("cannot plan chunks for empty audio")
@@ -48,7 +57,7 @@ def plan_from_energy(profile: EnergyProfile, options: ChunkOptions, bytes_per_se
                 break  # fold the short tail into this chunk
             ideal = pos + (total - pos) // 2
             lo, hi = max(ideal - window_n, pos + min_n), min(ideal + window_n, total - min_n)
-        pos = quietest_point(profile, lo, hi, ideal)
+        pos = quietest_point(profile, lo, hi, ideal, speech)
         cuts.append(pos)
     return _chunks_from_cuts(cuts, total, overlap, sr)
 
@@ -67,15 +76,20 @@ def _fit_target(options: ChunkOptions, max_span_s: float) -> tuple[float, float]
     return target, window
 
 
-def quietest_point(profile: EnergyProfile, lo: int, hi: int, ideal: int) -> int:
+def quietest_point(profile: EnergyProfile, lo: int, hi: int, ideal: int, speech: SpeechMap | None = None) -> int:
     """The sample in ``[lo, hi]`` at the middle of the longest run of frames within a few dB
-    of the quietest frame (the centre of the deepest pause), nearest ``ideal`` on ties."""
+    of the quietest frame (the centre of the deepest pause), nearest ``ideal`` on ties; with
+    ``speech``, only frames among the least likely to be speech count."""
     flen, off = profile.frame_length, profile.offset
     first = max(0, math.ceil((lo - off) / flen))
     last = min(len(profile.db) - 1, (hi - off) // flen)
     if last < first:
         return min(max(ideal, lo), hi)
     seg = profile.db[first:last + 1]
+    if speech is not None and len(speech.probs):
+        centres = off + (np.arange(first, last + 1) * flen + flen // 2)
+        level = np.floor(speech.probs[np.minimum(centres // FRAME, len(speech.probs) - 1)] / SPEECH_STEP)
+        seg = np.where(level == level.min(), seg, np.inf)
     quiet = np.concatenate(([0], (seg <= seg.min() + _QUIET_TOLERANCE_DB).astype(np.int8), [0]))
     edges = np.diff(quiet)
     starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)

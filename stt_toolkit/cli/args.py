@@ -35,6 +35,7 @@ def build_parser(description: str = "") -> argparse.ArgumentParser:
     run.add_argument("-q", "--quiet", action="store_true", help="no progress; only the summary")
     _add_engine_flags(run)
     _add_chunk_flags(run)
+    _add_skip_flags(run)
     _add_api_flags(run)
     _add_decode_flags(run)
     _add_repair_flags(run)
@@ -86,6 +87,16 @@ def _add_chunk_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--codec", choices=CODEC_NAMES, default=d.codec, help="chunk codec")
 
 
+def _add_skip_flags(parser: argparse.ArgumentParser) -> None:
+    d = _DEFAULTS
+    parser.add_argument("--vad", action=argparse.BooleanOptionalAction, default=d.vad,
+                        help="find speech with a voice-activity model (--no-vad: cut by energy, skip nothing)")
+    parser.add_argument("--skip-silence", action=argparse.BooleanOptionalAction, default=d.skip_silence,
+                        help="leave non-speech out of the audio sent (default: for engines that bill)")
+    parser.add_argument("--min-skip-seconds", type=float, default=d.min_skip_seconds,
+                        help="shortest non-speech left out (2)")
+
+
 def _add_api_flags(parser: argparse.ArgumentParser) -> None:
     d = _DEFAULTS
     parser.add_argument("--concurrency", type=int, default=d.concurrency, help="requests in flight (4)")
@@ -114,7 +125,7 @@ def _add_repair_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--retry-model", default=d.retry_model,
                         help="model for those retries, e.g. whisper-large-v3 (implies --retry-flagged)")
     parser.add_argument("--keep-hallucinations", action="store_true",
-                        help="keep text Whisper makes up over silence (flagged) in the text and subtitles")
+                        help="keep text Whisper makes up over silence or non-speech (flagged) in the text and subtitles")
     parser.add_argument("--highlight-words", action="store_true",
                         help="karaoke: word timestamps in VTT, word-by-word highlighting in ASS")
 

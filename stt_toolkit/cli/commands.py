@@ -100,30 +100,38 @@ def _print_summary(summary: BatchSummary, missing: list[str]) -> None:
             print(f"  speakers: {outcome.input.path}: {shares} of the talk", file=out)
     for item, start, end in summary.unheard_speech:
         print(f"  no words: {item.path} {start:.1f}-{end:.1f} s is as loud as the speech but has no words", file=out)
-    print(f"audio: {summary.audio_seconds / 3600:.2f} h; billed: {summary.billed_seconds:.0f} s{cost}; "
+    skipped = f", {summary.skipped_seconds:.0f} s of non-speech not sent" if summary.skipped_seconds else ""
+    print(f"audio: {summary.audio_seconds:.0f} s ({summary.audio_seconds / 3600:.2f} h); speech: "
+          f"{summary.speech_seconds:.0f} s{skipped}; billed: {summary.billed_seconds:.0f} s{cost}; "
           f"flagged segments: {summary.flagged_segments}; speech with no words: "
           f"{len(summary.unheard_speech)} stretch(es)", file=out)
 
 
 def _dry_run(files: list[InputFile], missing: list[str], options: RunOptions) -> int:
     models = list(PRICE_PER_HOUR)
-    print("file\tduration_s\tchunks\tbilled_s\t" + "\t".join(f"usd_{m}" for m in models))
+    print("file\tduration_s\tspeech_s\tchunks\tbilled_s\tbilled_s_no_skip\t" + "\t".join(f"usd_{m}" for m in models))
     failed = len(missing)
-    total = [0.0, 0, 0.0]
+    total = [0.0, 0.0, 0, 0.0, 0.0]
     for item in files:
         planned = plan_audio(item.path, options)
         if planned.error:
             failed += 1
             print(f"{item.relative}\tFAILED: {planned.error}")
             continue
-        total = [total[0] + planned.duration, total[1] + planned.chunks, total[2] + planned.billed_seconds]
-        costs = "\t".join(f"{PRICE_PER_HOUR[m] * planned.billed_seconds / 3600:.4f}" for m in models)
-        print(f"{item.relative}\t{planned.duration:.1f}\t{planned.chunks}\t{planned.billed_seconds:.1f}\t{costs}")
-    costs = "\t".join(f"{PRICE_PER_HOUR[m] * total[2] / 3600:.4f}" for m in models)
-    print(f"TOTAL\t{total[0]:.1f}\t{total[1]}\t{total[2]:.1f}\t{costs}")
+        row = [planned.duration, planned.speech_seconds, planned.chunks, planned.billed_seconds,
+               planned.billed_without_skipping]
+        total = [a + b for a, b in zip(total, row)]
+        print(_plan_row(str(item.relative), row, models))
+    print(_plan_row("TOTAL", total, models))
     for line in missing:
         print(f"failed: {line}", file=sys.stderr)
     return 1 if failed else 0
+
+
+def _plan_row(name: str, row: list[float], models: list[str]) -> str:
+    duration, speech, chunks, billed, unskipped = row
+    costs = "\t".join(f"{PRICE_PER_HOUR[m] * billed / 3600:.4f}" for m in models)
+    return f"{name}\t{duration:.1f}\t{speech:.1f}\t{int(chunks)}\t{billed:.1f}\t{unskipped:.1f}\t{costs}"
 
 
 def models(args: argparse.Namespace) -> int:

@@ -10,11 +10,15 @@ FAILED_DECODE = "failed_decode"
 LOW_CONFIDENCE = "low_confidence"
 NO_SPEECH = "no_speech"
 SILENCE_HALLUCINATION = "silence_hallucination"
+NON_SPEECH_TEXT = "non_speech_text"
 REPETITION = "repetition"
 TIMING = "timing"
 BOUNDARY = "boundary"
 #: Every flag, in the order they are reported.
-FLAGS = (FAILED_DECODE, LOW_CONFIDENCE, NO_SPEECH, SILENCE_HALLUCINATION, REPETITION, TIMING, BOUNDARY)
+FLAGS = (FAILED_DECODE, LOW_CONFIDENCE, NO_SPEECH, SILENCE_HALLUCINATION, NON_SPEECH_TEXT, REPETITION, TIMING,
+         BOUNDARY)
+#: Flags of text made up where nobody speaks: left out of the text and the subtitles.
+MADE_UP = frozenset({SILENCE_HALLUCINATION, NON_SPEECH_TEXT})
 #: Flags that describe timing or the merge, not the recognition: too common to count or note.
 INFORMATIONAL = frozenset({TIMING, BOUNDARY})
 
@@ -26,5 +30,6 @@ def notable_flags(flags: Iterable[str]) -> tuple[str, ...]:
 
 def shown(flags: Iterable[str], keep_hallucinations: bool) -> bool:
     """Whether a segment with ``flags`` belongs in the text and the subtitles: every segment
-    but a flagged silence hallucination, unless hallucinations are kept (the one rule)."""
-    return keep_hallucinations or SILENCE_HALLUCINATION not in flags
+    but text made up where nobody speaks (:data:`MADE_UP`), unless hallucinations are kept
+    (the one rule)."""
+    return keep_hallucinations or MADE_UP.isdisjoint(flags)

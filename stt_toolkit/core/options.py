@@ -89,6 +89,32 @@ class ChunkOptions:
 
 
 @dataclass(frozen=True)
+class VadOptions:
+    """Where speech is, and what of the rest is sent (:mod:`stt_toolkit.core.speech`).
+
+    Speech starts at a frame whose probability reaches ``threshold`` and ends after
+    ``min_silence_seconds`` under it; stretches shorter than ``min_speech_seconds`` are
+    dropped and the rest padded by ``pad_seconds`` (tight: speaker turns stay apart).
+    Non-speech longer than ``min_skip_seconds`` is left out of the audio sent, but for
+    ``joint_seconds / 2`` beside the speech on either side.
+    """
+
+    threshold: float = 0.5
+    min_speech_seconds: float = 0.25
+    min_silence_seconds: float = 0.1
+    pad_seconds: float = 0.03
+    min_skip_seconds: float = 2.0
+    joint_seconds: float = 1.0
+
+    def __post_init__(self) -> None:
+        if not 0.15 < self.threshold < 1.0:
+            raise UsageError(f"the speech threshold must be between 0.15 and 1, not {self.threshold!r}")
+        if not self.min_skip_seconds >= self.joint_seconds >= 0:
+            raise UsageError(f"min_skip_seconds must be at least {self.joint_seconds:g} s, "
+                             f"not {self.min_skip_seconds!r}")
+
+
+@dataclass(frozen=True)
 class ApiOptions:
     """How the HTTP client behaves. ``rpm`` and ``audio_seconds_per_hour`` pace the client
     below the server's limits (Groq's free tier: 20 and 7,200); ``None`` sets no limit.
@@ -269,7 +295,13 @@ class RunOptions:
 
     ``keep_hallucinations`` is the one setting for text Whisper makes up over silence
     (flagged ``silence_hallucination``): left out of the text, the subtitles and the TXT
-    unless it is set; the segments keep it, flagged, either way.
+    unless it is set; the segments keep it, flagged, either way (so is text over what the
+    voice-activity map calls non-speech, flagged ``non_speech_text``).
+
+    ``vad`` finds the speech with a voice-activity model: chunks are cut where speech is
+    least likely, text over non-speech is flagged, and ``skip_silence`` leaves non-speech
+    longer than ``min_skip_seconds`` out of the audio sent (``None``, the default: for
+    engines that bill by the second). Without ``vad``, none of these: cuts by energy alone.
     """
 
     engine: str = "auto"
@@ -309,6 +341,9 @@ class RunOptions:
     max_cps: float | None = None
     min_cue_seconds: float | None = None
     max_cue_seconds: float | None = None
+    vad: bool = True
+    skip_silence: bool | None = None
+    min_skip_seconds: float = 2.0
 
     def __post_init__(self) -> None:
         self.cue_options()  # a subtitle limit that cannot work fails here, not at the end of a run
@@ -358,6 +393,14 @@ class RunOptions:
         return ChunkOptions(self.chunk_seconds, self.overlap_seconds, self.search_seconds, self.max_bytes,
                             self.codec)  # type: ignore[arg-type]
 
+    def vad_options(self) -> VadOptions:
+        """Where speech is, and how much non-speech is left out."""
+        return VadOptions(min_skip_seconds=self.min_skip_seconds)
+
+    def skips_silence(self, bills: bool) -> bool:
+        """Whether non-speech is left out for an engine that ``bills`` (or not)."""
+        return self.vad and (bills if self.skip_silence is None else self.skip_silence)
+
     def api_options(self) -> ApiOptions:
         """How the HTTP client behaves."""
         return ApiOptions(concurrency=self.concurrency, max_attempts=self.max_attempts, rpm=self.rpm,
@@ -394,6 +437,7 @@ class RunOptions:
                 raise UsageError(f"{f.name} must be a number, not {value}")
         self.transcribe_options()
         self.chunk_options()
+        self.vad_options()
         self.api_options()
         self.export_options()
         self._validate_speakers()

@@ -103,7 +103,9 @@ class Transcript:
     ``quality`` are derived from the segments: ``text`` leaves out segments flagged
     ``silence_hallucination`` unless ``options.keep_hallucinations`` (they stay in
     ``segments``, flagged). ``unheard_speech`` lists the stretches that sound like speech
-    but have no words. Times never decrease and no word appears twice.
+    but have no words. ``skipped`` lists the stretches of non-speech left out of the audio
+    sent (seconds), ``speech_seconds`` how much of the file the voice-activity map calls
+    speech. Times never decrease and no word appears twice.
     """
 
     language: str | None
@@ -115,6 +117,8 @@ class Transcript:
     unheard_speech: tuple[tuple[float, float], ...] = ()
     options: RunOptions = field(default_factory=RunOptions)
     speaker_turns: tuple[SpeakerTurn, ...] = ()
+    skipped: tuple[tuple[float, float], ...] = ()
+    speech_seconds: float | None = None
 
     def __post_init__(self) -> None:
         # a transcript never holds the key, and keeps paths as strings (for its JSON)
@@ -150,6 +154,7 @@ class Transcript:
             "duration": self.duration, "segments": [_segment_dict(s) for s in self.segments], "task": self.task,
             "chunks": [asdict(c) for c in self.chunks], "usage": asdict(self.usage),
             "quality": asdict(self.quality), "words": [_word_dict(w) for w in self.words], "options": options,
+            "speech_seconds": self.speech_seconds, "skipped": [list(s) for s in self.skipped],
             **({"speakers": [asdict(s) for s in self.speakers],
                 "speaker_turns": [asdict(t) for t in self.speaker_turns]} if self.speaker_turns else {}),
         }
@@ -177,6 +182,8 @@ class Transcript:
             options=RunOptions.from_dict(data.get("options") or {}),
             speaker_turns=tuple(SpeakerTurn(float(t["start"]), float(t["end"]), str(t["speaker"]))
                                 for t in data.get("speaker_turns", ())),
+            skipped=tuple((float(a), float(b)) for a, b in data.get("skipped", ())),
+            speech_seconds=None if data.get("speech_seconds") is None else float(data["speech_seconds"]),
         )
 
     @classmethod

@@ -30,6 +30,7 @@ from typing import Any
 
 import numpy as np
 
+from ..audio.vad import quiet_runtime, session_options
 from ..core.records import SAMPLE_RATE
 from .models import cache_dir
 
@@ -52,26 +53,6 @@ def speech_stretches(samples: np.ndarray, model: Any) -> list[tuple[float, float
     probs = model.audio_forward(np.ascontiguousarray(samples, dtype=np.float32))
     found = get_speech_timestamps_from_probs(probs.tolist(), audio_length_samples=len(samples), **VAD_SETTINGS)
     return [(float(s["start"]) / SAMPLE_RATE, float(s["end"]) / SAMPLE_RATE) for s in found]
-
-
-def quiet_runtime(ort: Any) -> None:
-    """No usage telemetry queued by onnxruntime, and only its errors on the console."""
-    if hasattr(ort, "disable_telemetry_events"):
-        ort.disable_telemetry_events()
-    ort.set_default_logger_severity(3)
-
-
-def session_options(threads: int) -> Any:
-    """onnxruntime options for ``threads`` threads that sleep when idle (spinning threads would
-    take the cores from a model running beside them)."""
-    import onnxruntime as ort
-
-    quiet_runtime(ort)
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = threads
-    options.inter_op_num_threads = 1
-    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-    return options
 
 
 class OnnxVoicePrints:

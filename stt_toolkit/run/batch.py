@@ -76,6 +76,16 @@ class BatchSummary:
         return sum(o.transcript.duration for o in self.outcomes if o.transcript)
 
     @property
+    def speech_seconds(self) -> float:
+        """Seconds of that audio the voice-activity map calls speech."""
+        return sum(o.transcript.speech_seconds or 0.0 for o in self.outcomes if o.transcript)
+
+    @property
+    def skipped_seconds(self) -> float:
+        """Seconds of non-speech left out of the audio sent."""
+        return sum(b - a for o in self.outcomes if o.transcript for a, b in o.transcript.skipped)
+
+    @property
     def billed_seconds(self) -> float:
         """Seconds billed in this run (10 s minimum per request; 0 for the local engine)."""
         return sum(o.transcript.usage.billed_seconds for o in self.outcomes if o.transcript)

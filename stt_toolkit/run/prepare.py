@@ -64,7 +64,8 @@ def prepare_all(paths: Sequence[str | Path], out_dir: Path, options: ChunkOption
 
 def _prepare_one(item: InputFile, targets: list[Path], options: ChunkOptions, export: bool, strict: bool) -> None:
     flac, plan = targets
-    info, chunks = decode_and_plan(item.path, flac, options, strict)
+    planned = decode_and_plan(item.path, flac, options, strict)
+    info, chunks = planned.info, planned.chunks
     write_atomic(plan, plan_json(info, chunks, options))
     if export:
         for audio in export_chunks(info, chunks, options):

@@ -10,6 +10,10 @@ timeouts, dropped connections)::
 Scripted actions are used by the requests in arrival order; after them ``server.default``
 (a function of the request) decides. The server counts what it sees: requests, the most in
 flight at once, successful answers per distinct file.
+
+A 200 answer without a scripted body is ``server.transcript`` (made-up words naming the file),
+or, with ``server.recognizer`` set, what a real recognizer hears in the uploaded bytes (a
+benchmark can hand it a local Whisper model, see ``bench/vad_recognizer.py``).
 """
 
 from __future__ import annotations
@@ -88,7 +92,12 @@ def parse_multipart(content_type: str, body: bytes) -> tuple[dict[str, list[str]
 
 
 class FakeWhisperServer:
-    """The server; a context manager that starts it in a thread and stops it."""
+    """The server; a context manager that starts it in a thread and stops it.
+
+    ``recognizer``: None (the default), or a function of the uploaded file's bytes returning a
+    verbose_json body; when set, a 200 answer without a scripted body is
+    ``in_shape(recognizer(audio_bytes), shape)`` instead of ``transcript(sha, seconds)``. It is
+    called from the server's request threads, possibly several at once."""
 
     def __init__(self, latency: Callable[[float], float] | None = None, rpm: int | None = None,
                  timer: Timer = REAL_TIME, shape: Shape = "api") -> None:
@@ -101,6 +110,7 @@ class FakeWhisperServer:
         self.models_body: Any = None  # if set, GET /models answers this instead of the list
         self.default: Callable[[str, dict[str, list[str]], float], Action] = self._answer
         self.transcript: Callable[[str, float], dict[str, Any]] = default_transcript
+        self.recognizer: Callable[[bytes], dict[str, Any]] | None = None
         self.max_in_flight = 0
         self._in_flight = 0
         self._script: deque[Action] = deque()
@@ -185,7 +195,8 @@ class FakeWhisperServer:
                     server._in_flight += 1
                     server.max_in_flight = max(server.max_in_flight, server._in_flight)
                 try:
-                    status = self._act(server._next_action(self.path, fields, seconds), sha, seconds)
+                    status = self._act(server._next_action(self.path, fields, seconds), sha, seconds,
+                                       upload[1] if upload else b"")
                 finally:
                     with server._lock:
                         server._in_flight -= 1
@@ -193,7 +204,7 @@ class FakeWhisperServer:
                             self.path, fields, upload[0] if upload else None, sha, seconds,
                             self.headers.get("authorization", ""), status, started, server.timer.now()))
 
-            def _act(self, action: Action, sha: str | None, seconds: float) -> int:
+            def _act(self, action: Action, sha: str | None, seconds: float, audio: bytes = b"") -> int:
                 time.sleep(action.delay)
                 if action.drop:
                     self.close_connection = True
@@ -201,7 +212,9 @@ class FakeWhisperServer:
                     return 0
                 body = action.body
                 if body is None and action.status == 200:
-                    body = in_shape(server.transcript(sha or "", seconds), server.shape)
+                    recognizer = server.recognizer
+                    answer = recognizer(audio) if recognizer is not None else server.transcript(sha or "", seconds)
+                    body = in_shape(answer, server.shape)
                 try:
                     self._send(action.status, body if body is not None else {"error": {"message": "error"}},
                                action.headers, action.content_type, action.drip)

@@ -1,0 +1,166 @@
+"""Benchmark of silence skipping and the voice-activity map. Prints a Markdown report.
+
+    python bench/bench_vad.py skip  [--minutes 25]   # the meeting-like file with inserted breaks
+    python bench/bench_vad.py long                   # the shared long files as they are
+    python bench/bench_vad.py time  [--hours 2]      # VAD time and memory; share of a run's wall time
+
+``skip``: ``bench/make_breaks_audio.py`` builds real speech with inserted breaks (digital
+silence, noise at -50 dBFS, hum and room tone at -45 dBFS; over a third of the file). It goes
+through the loopback FakeWhisperServer answering with a real recognizer (faster-whisper
+tiny.en, ``bench/vad_recognizer.py``), with skipping (the default for a billed engine) and
+without. From the server's ledger: seconds sent and billed (10 s minimum a request) against the
+seconds of speech (the clips' length); WER against the clips' reference texts; words whose
+middle lies inside an inserted break; subtitle cues overlapping a break by more than 0.25 s.
+
+``long``: the seconds a run would bill with and without skipping (the dry run's plan) for the
+shared long files, against their length and the seconds of speech the VAD finds.
+
+``time``: a file of ``--hours`` made by repeating the meeting-like file; the VAD's time and
+peak memory (RSS of a child process doing only that), then the same file through the
+loopback server (1 s + audio/200 a request, concurrency 4) with the VAD and with ``--no-vad``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from make_breaks_audio import build  # noqa: E402
+
+from stt_toolkit import RunOptions, Transcript, render  # noqa: E402
+from stt_toolkit.engines import GROQ, ApiEngine  # noqa: E402
+from stt_toolkit.run.file import plan_audio, transcribe_audio  # noqa: E402
+from stt_toolkit.testing import FakeWhisperServer  # noqa: E402
+from stt_toolkit.testing.wer import word_error_rate  # noqa: E402
+
+REPO = Path(__file__).resolve().parent.parent
+OUT = REPO / "bench" / "out" / "vad"
+SHARED = REPO.parent / "shared" / "audio"
+MARGIN = 0.25
+
+
+async def through_server(path: Path, options: RunOptions, server: FakeWhisperServer) -> tuple[Transcript, float]:
+    engine = ApiEngine(GROQ, api_key="bench", base_url=server.url, options=options.api_options())
+    async with engine:
+        started = time.perf_counter()
+        transcript = await transcribe_audio(path, engine, options)
+        return transcript, time.perf_counter() - started
+
+
+def cues_in_breaks(transcript: Transcript, breaks: list[tuple[float, float]]) -> int:
+    """Cues of the SRT that overlap a break by more than MARGIN seconds."""
+    count = 0
+    for block in render(transcript, "srt").strip().split("\n\n"):
+        times = block.splitlines()[1].split(" --> ")
+        start, end = (sum(float(x) * m for x, m in zip(t.replace(",", ".").split(":"), (3600, 60, 1))) for t in times)
+        count += any(min(end, b) - max(start, a) > MARGIN for a, b in breaks)
+    return count
+
+
+def skip(minutes: float) -> None:
+    from vad_recognizer import local_recognizer
+
+    flac = build(OUT, minutes=minutes, seed=0)
+    layout = json.loads(flac.with_suffix(".json").read_text())
+    reference = flac.with_suffix(".txt").read_text()
+    breaks = [(b["start"], b["end"]) for b in layout["breaks"]]
+    speech = layout["speech_seconds"]
+    print(f"File: {layout['duration']:.0f} s, clips {speech:.0f} s, inserted breaks "
+          f"{sum(b - a for a, b in breaks):.0f} s ({len(breaks)}).\n")
+    print("| run | sent s | billed s | billed / speech | requests | WER % | words in breaks | cues in breaks | wall s |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for label, options in (("skipping (default)", RunOptions(engine="groq")),
+                           ("no skipping", RunOptions(engine="groq", skip_silence=False))):
+        with FakeWhisperServer() as server:
+            server.recognizer = local_recognizer("tiny.en")
+            transcript, wall = asyncio.run(through_server(flac, options, server))
+            answered = [r.audio_seconds for r in server.records if r.status == 200]
+        billed = sum(max(10.0, s) for s in answered)
+        inside = sum(1 for w in transcript.words if any(a + MARGIN < (w.start + w.end) / 2 < b - MARGIN
+                                                        for a, b in breaks))
+        print(f"| {label} | {sum(answered):.0f} | {billed:.0f} | {billed / speech:.3f} | {len(answered)} | "
+              f"{word_error_rate(reference, transcript.text) * 100:.2f} | {inside} | "
+              f"{cues_in_breaks(transcript, breaks)} | {wall:.0f} |")
+        (OUT / f"breaks_meeting.{'skip' if options.skip_silence is None else 'whole'}.json").write_text(
+            transcript.to_json())
+
+
+def long_files() -> None:
+    print("| file | length s | VAD speech s | billed s skipping | billed s not skipping |")
+    print("|---|---|---|---|---|")
+    for path in sorted((SHARED / "long_en").glob("*.flac")) + sorted((SHARED / "synthetic").glob("*.flac")):
+        plan = plan_audio(path, RunOptions(engine="groq"))
+        print(f"| {path.stem[:40]} | {plan.duration:.1f} | {plan.speech_seconds:.1f} | {plan.billed_seconds:.1f} | "
+              f"{plan.billed_without_skipping:.1f} |")
+
+
+def vad_only(path: str) -> None:
+    """In a child process: the VAD alone; prints seconds and peak RSS in MB."""
+    from stt_toolkit.audio.vad import speech_map
+
+    started = time.perf_counter()
+    speech_map(path)
+    took = time.perf_counter() - started
+    print(json.dumps({"seconds": took, "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+
+
+def timing(hours: float) -> None:
+    source = build(OUT, minutes=25, seed=0)
+    audio, rate = sf.read(source, dtype="int16")
+    long_path = OUT / f"meeting_{hours:g}h.flac"
+    if not long_path.exists():
+        reps = int(np.ceil(hours * 3600 * rate / len(audio)))
+        with sf.SoundFile(long_path, "w", rate, 1, format="FLAC", subtype="PCM_16") as f:
+            for _ in range(reps):
+                f.write(audio)
+    seconds = sf.info(str(long_path)).duration
+    child = subprocess.run([sys.executable, __file__, "vad-only", str(long_path)], capture_output=True, text=True,
+                           check=True)
+    measured = json.loads(child.stdout)
+    base = subprocess.run([sys.executable, "-c", "import stt_toolkit.audio.vad, onnxruntime, resource; "
+                           "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)"],
+                          capture_output=True, text=True, check=True)
+    print(f"VAD on {seconds / 3600:.2f} h: {measured['seconds']:.1f} s (real-time factor "
+          f"{measured['seconds'] / seconds:.5f}), peak RSS {measured['rss_mb']:.0f} MB "
+          f"(the same imports alone: {float(base.stdout):.0f} MB).\n")
+    print("| run (loopback, 1 s + audio/200, concurrency 4) | wall s | sent s |")
+    print("|---|---|---|")
+    for label, options in (("VAD, skipping", RunOptions(engine="groq")),
+                           ("VAD, no skipping", RunOptions(engine="groq", skip_silence=False)),
+                           ("--no-vad", RunOptions(engine="groq", vad=False))):
+        with FakeWhisperServer(latency=lambda s: 1.0 + s / 200) as server:
+            _, wall = asyncio.run(through_server(long_path, options, server))
+            sent = sum(r.audio_seconds for r in server.records if r.status == 200)
+        print(f"| {label} | {wall:.1f} | {sent:.0f} |")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("part", choices=("skip", "long", "time", "vad-only"))
+    parser.add_argument("path", nargs="?")
+    parser.add_argument("--minutes", type=float, default=25.0)
+    parser.add_argument("--hours", type=float, default=2.0)
+    args = parser.parse_args()
+    if args.part == "skip":
+        skip(args.minutes)
+    elif args.part == "long":
+        long_files()
+    elif args.part == "time":
+        timing(args.hours)
+    else:
+        vad_only(args.path)
+
+
+if __name__ == "__main__":
+    main()
