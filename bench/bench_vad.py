@@ -1,6 +1,6 @@
 """Benchmark of silence skipping and the voice-activity map. Prints a Markdown report.
 
-    python bench/bench_vad.py skip  [--minutes 25]   # the meeting-like file with inserted breaks
+    python bench/bench_vad.py skip  [--minutes 25] [--seeds 0,1,2]   # meeting-like files with inserted breaks
     python bench/bench_vad.py long                   # the shared long files as they are
     python bench/bench_vad.py time  [--hours 2]      # VAD time and memory; share of a run's wall time
 
@@ -10,7 +10,8 @@ through the loopback FakeWhisperServer answering with a real recognizer (faster-
 tiny.en, ``bench/vad_recognizer.py``), with skipping (the default for a billed engine) and
 without. From the server's ledger: seconds sent and billed (10 s minimum a request) against the
 seconds of speech (the clips' length); WER against the clips' reference texts; words whose
-middle lies inside an inserted break; subtitle cues overlapping a break by more than 0.25 s.
+middle lies inside an inserted break (0.25 s from its edges); subtitle cues wholly inside a
+break, and cues reaching more than 0.25 s into one. One file per seed (clip order and breaks).
 
 ``long``: the seconds a run would bill with and without skipping (the dry run's plan) for the
 shared long files, against their length and the seconds of speech the VAD finds.
@@ -58,42 +59,50 @@ async def through_server(path: Path, options: RunOptions, server: FakeWhisperSer
         return transcript, time.perf_counter() - started
 
 
-def cues_in_breaks(transcript: Transcript, breaks: list[tuple[float, float]]) -> int:
-    """Cues of the SRT that overlap a break by more than MARGIN seconds."""
-    count = 0
+def cues_in_breaks(transcript: Transcript, breaks: list[tuple[float, float]]) -> tuple[int, int]:
+    """Cues of the SRT wholly inside a break, and cues reaching more than MARGIN seconds into one
+    (a cue lingers after its last word for reading time, so one may reach into a break)."""
+    inside = reaching = 0
     for block in render(transcript, "srt").strip().split("\n\n"):
         times = block.splitlines()[1].split(" --> ")
         start, end = (sum(float(x) * m for x, m in zip(t.replace(",", ".").split(":"), (3600, 60, 1))) for t in times)
-        count += any(min(end, b) - max(start, a) > MARGIN for a, b in breaks)
-    return count
+        inside += any(a <= start and end <= b for a, b in breaks)
+        reaching += any(min(end, b) - max(start, a) > MARGIN for a, b in breaks)
+    return inside, reaching
 
 
-def skip(minutes: float) -> None:
+def skip(minutes: float, seeds: list[int]) -> None:
     from vad_recognizer import local_recognizer
 
-    flac = build(OUT, minutes=minutes, seed=0)
-    layout = json.loads(flac.with_suffix(".json").read_text())
-    reference = flac.with_suffix(".txt").read_text()
-    breaks = [(b["start"], b["end"]) for b in layout["breaks"]]
-    speech = layout["speech_seconds"]
-    print(f"File: {layout['duration']:.0f} s, clips {speech:.0f} s, inserted breaks "
-          f"{sum(b - a for a, b in breaks):.0f} s ({len(breaks)}).\n")
-    print("| run | sent s | billed s | billed / speech | requests | WER % | words in breaks | cues in breaks | wall s |")
-    print("|---|---|---|---|---|---|---|---|---|")
-    for label, options in (("skipping (default)", RunOptions(engine="groq")),
-                           ("no skipping", RunOptions(engine="groq", skip_silence=False))):
-        with FakeWhisperServer() as server:
-            server.recognizer = local_recognizer("tiny.en")
-            transcript, wall = asyncio.run(through_server(flac, options, server))
-            answered = [r.audio_seconds for r in server.records if r.status == 200]
-        billed = sum(max(10.0, s) for s in answered)
-        inside = sum(1 for w in transcript.words if any(a + MARGIN < (w.start + w.end) / 2 < b - MARGIN
-                                                        for a, b in breaks))
-        print(f"| {label} | {sum(answered):.0f} | {billed:.0f} | {billed / speech:.3f} | {len(answered)} | "
-              f"{word_error_rate(reference, transcript.text) * 100:.2f} | {inside} | "
-              f"{cues_in_breaks(transcript, breaks)} | {wall:.0f} |")
-        (OUT / f"breaks_meeting.{'skip' if options.skip_silence is None else 'whole'}.json").write_text(
-            transcript.to_json())
+    recognizer = local_recognizer("tiny.en")
+    print("| seed | file s | clips s | breaks s | run | sent s | billed s | billed / clips | requests | WER % | "
+          "words in breaks | cues inside breaks | cues reaching > 0.25 s into one | wall s |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+    wers: dict[str, list[float]] = {"skip": [], "whole": []}
+    for seed in seeds:
+        flac = build(OUT / f"seed{seed}", minutes=minutes, seed=seed)
+        layout = json.loads(flac.with_suffix(".json").read_text())
+        reference = flac.with_suffix(".txt").read_text()
+        breaks = [(b["start"], b["end"]) for b in layout["breaks"]]
+        speech = layout["speech_seconds"]
+        head = f"| {seed} | {layout['duration']:.0f} | {speech:.0f} | {sum(b - a for a, b in breaks):.0f}"
+        for label, options in (("skip", RunOptions(engine="groq")),
+                               ("whole", RunOptions(engine="groq", skip_silence=False))):
+            with FakeWhisperServer() as server:
+                server.recognizer = recognizer
+                transcript, wall = asyncio.run(through_server(flac, options, server))
+                answered = [r.audio_seconds for r in server.records if r.status == 200]
+            billed = sum(max(10.0, s) for s in answered)
+            inside = sum(1 for w in transcript.words if any(a + MARGIN < (w.start + w.end) / 2 < b - MARGIN
+                                                            for a, b in breaks))
+            wers[label].append(word_error_rate(reference, transcript.text) * 100)
+            cues = cues_in_breaks(transcript, breaks)
+            print(f"{head} | {label} | {sum(answered):.0f} | {billed:.0f} | {billed / speech:.3f} | {len(answered)} | "
+                  f"{wers[label][-1]:.2f} | {inside} | {cues[0]} | {cues[1]} | {wall:.0f} |", flush=True)
+            flac.with_suffix(f".{label}.json").write_text(transcript.to_json())
+    diffs = [a - b for a, b in zip(wers["skip"], wers["whole"])]
+    print(f"\nWER skipping minus not skipping, per seed: {', '.join(f'{d:+.2f}' for d in diffs)}; "
+          f"mean {np.mean(diffs):+.2f} points.")
 
 
 def long_files() -> None:
@@ -106,13 +115,22 @@ def long_files() -> None:
 
 
 def vad_only(path: str) -> None:
-    """In a child process: the VAD alone; prints seconds and peak RSS in MB."""
-    from stt_toolkit.audio.vad import speech_map
+    """In a child process: the VAD alone; prints its seconds, the peak of Python-tracked memory
+    during it (numpy buffers), and the process's peak RSS before and after it in MB."""
+    import tracemalloc
 
+    from stt_toolkit.audio.vad import THREADS, _session, speech_map
+
+    for index in range(THREADS):
+        _session(index)  # the model loaded: what follows is the run alone
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    tracemalloc.start()
     started = time.perf_counter()
     speech_map(path)
     took = time.perf_counter() - started
-    print(json.dumps({"seconds": took, "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+    peak = tracemalloc.get_traced_memory()[1] / 2**20
+    after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps({"seconds": took, "traced_mb": peak, "rss_before_mb": before, "rss_after_mb": after}))
 
 
 def timing(hours: float) -> None:
@@ -128,12 +146,10 @@ def timing(hours: float) -> None:
     child = subprocess.run([sys.executable, __file__, "vad-only", str(long_path)], capture_output=True, text=True,
                            check=True)
     measured = json.loads(child.stdout)
-    base = subprocess.run([sys.executable, "-c", "import stt_toolkit.audio.vad, onnxruntime, resource; "
-                           "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)"],
-                          capture_output=True, text=True, check=True)
     print(f"VAD on {seconds / 3600:.2f} h: {measured['seconds']:.1f} s (real-time factor "
-          f"{measured['seconds'] / seconds:.5f}), peak RSS {measured['rss_mb']:.0f} MB "
-          f"(the same imports alone: {float(base.stdout):.0f} MB).\n")
+          f"{measured['seconds'] / seconds:.5f}); memory: numpy buffers peak {measured['traced_mb']:.0f} MB, "
+          f"process RSS {measured['rss_before_mb']:.0f} MB with the model loaded, "
+          f"{measured['rss_after_mb']:.0f} MB at the end.\n")
     print("| run (loopback, 1 s + audio/200, concurrency 4) | wall s | sent s |")
     print("|---|---|---|")
     for label, options in (("VAD, skipping", RunOptions(engine="groq")),
@@ -151,9 +167,10 @@ def main() -> None:
     parser.add_argument("path", nargs="?")
     parser.add_argument("--minutes", type=float, default=25.0)
     parser.add_argument("--hours", type=float, default=2.0)
+    parser.add_argument("--seeds", default="0,1,2", help="one meeting-like file per seed (skip)")
     args = parser.parse_args()
     if args.part == "skip":
-        skip(args.minutes)
+        skip(args.minutes, [int(x) for x in args.seeds.split(",")])
     elif args.part == "long":
         long_files()
     elif args.part == "time":

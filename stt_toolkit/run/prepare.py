@@ -12,7 +12,7 @@ from pathlib import Path
 
 from ..audio.encode import export_chunks
 from ..core.errors import AudioError, SttError
-from ..core.options import ChunkOptions
+from ..core.options import ChunkOptions, VadOptions
 from ..core.records import AudioInfo, Chunk
 from ..output.files import write_atomic
 from .file import decode_and_plan
@@ -64,7 +64,7 @@ def prepare_all(paths: Sequence[str | Path], out_dir: Path, options: ChunkOption
 
 def _prepare_one(item: InputFile, targets: list[Path], options: ChunkOptions, export: bool, strict: bool) -> None:
     flac, plan = targets
-    planned = decode_and_plan(item.path, flac, options, strict)
+    planned = decode_and_plan(item.path, flac, options, strict, vad=VadOptions())  # cut as a run would
     info, chunks = planned.info, planned.chunks
     write_atomic(plan, plan_json(info, chunks, options))
     if export:
