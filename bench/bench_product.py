@@ -1,6 +1,6 @@
 """End-to-end benchmarks of the CLI. Prints a Markdown report.
 
-    python bench/bench_product.py api   [--files 20 --minutes 3.2 --concurrency 8 --runs 3]
+    python bench/bench_product.py api   [--files 20 --minutes 3.2 --concurrency 8 --runs 3] [--flag=--no-vad]
     python bench/bench_product.py local [--runs 3]
 
 ``api``: 20 files of mixed formats (mp3, m4a, ogg, opus, wav, flac; real speech looped with
@@ -56,7 +56,8 @@ def make_files(folder: Path, count: int, minutes: float) -> list[Path]:
     return files
 
 
-def api_bench(count: int, minutes: float, concurrency: int, runs: int) -> None:
+def api_bench(count: int, minutes: float, concurrency: int, runs: int, flags: list[str] | None = None) -> None:
+    flags = flags or []
     latency = 1.0 + CHUNK_SECONDS / 200
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
@@ -70,7 +71,7 @@ def api_bench(count: int, minutes: float, concurrency: int, runs: int) -> None:
                 result = subprocess.run(
                     [sys.executable, "-m", "stt_toolkit", "transcribe", str(folder / "in"), "-o",
                      str(folder / f"out{run}"), "--chunk-seconds", str(CHUNK_SECONDS), "--overlap-seconds", "0",
-                     "--concurrency", str(concurrency), "-q"], env=env, capture_output=True, text=True)
+                     "--concurrency", str(concurrency), "-q", *flags], env=env, capture_output=True, text=True)
                 walls.append(time.perf_counter() - started)
                 assert result.returncode == 0, result.stderr
                 chunks = len(server.records)
@@ -80,7 +81,8 @@ def api_bench(count: int, minutes: float, concurrency: int, runs: int) -> None:
         audio_min = count * minutes
         median, ideal = statistics.median(walls), statistics.median(ideals)
         print(f"### CLI: {count} files ({', '.join(e for e, _ in FORMATS)}), {audio_min:.0f} min of audio, "
-              f"{chunk_counts[0]} chunks of <= {CHUNK_SECONDS:.0f} s, concurrency {concurrency}\n")
+              f"{chunk_counts[0]} chunks of <= {CHUNK_SECONDS:.0f} s, concurrency {concurrency}"
+              f"{' ' + ' '.join(flags) if flags else ''}\n")
         print("| median wall s | runs s | ideal s | ratio |\n|---|---|---|---|")
         print(f"| {median:.2f} | {', '.join(f'{w:.2f}' for w in walls)} | {ideal:.2f} | **{median / ideal:.3f}** |")
 
@@ -128,9 +130,10 @@ def main() -> None:
     parser.add_argument("--minutes", type=float, default=3.2)
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--flag", action="append", default=[], help="one more CLI flag for the api runs (--flag=--no-vad)")
     args = parser.parse_args()
     if args.which == "api":
-        api_bench(args.files, args.minutes, args.concurrency, args.runs)
+        api_bench(args.files, args.minutes, args.concurrency, args.runs, args.flag)
     else:
         local_bench(args.runs)
 

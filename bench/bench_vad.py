@@ -3,6 +3,7 @@
     python bench/bench_vad.py skip  [--minutes 25] [--seeds 0,1,2]   # meeting-like files with inserted breaks
     python bench/bench_vad.py long                   # the shared long files as they are
     python bench/bench_vad.py time  [--hours 2]      # VAD time and memory; share of a run's wall time
+    python bench/bench_vad.py local [--minutes 25]   # the local engine with and without the VAD
 
 ``skip``: ``bench/make_breaks_audio.py`` builds real speech with inserted breaks (digital
 silence, noise at -50 dBFS, hum and room tone at -45 dBFS; over a third of the file). It goes
@@ -19,6 +20,8 @@ shared long files, against their length and the seconds of speech the VAD finds.
 ``time``: a file of ``--hours`` made by repeating the meeting-like file; the VAD's time and
 peak memory (RSS of a child process doing only that), then the same file through the
 loopback server (1 s + audio/200 a request, concurrency 4) with the VAD and with ``--no-vad``.
+
+``local``: the local engine's wall time on the meeting-like file with and without the VAD.
 """
 
 from __future__ import annotations
@@ -161,9 +164,30 @@ def timing(hours: float) -> None:
         print(f"| {label} | {wall:.1f} | {sent:.0f} |")
 
 
+def local_share(minutes: float) -> None:
+    """The local engine on the meeting-like file with and without the VAD (no skipping: the
+    local engine's default), and the VAD alone on the same file."""
+    from stt_toolkit.audio.vad import speech_map
+    from stt_toolkit.engines import LocalEngine
+
+    flac = build(OUT, minutes=minutes, seed=0)
+    engine = LocalEngine()
+    started = time.perf_counter()
+    speech_map(flac)
+    vad = time.perf_counter() - started
+    print("| local engine (tiny.en), file of %.0f s | wall s |" % sf.info(str(flac)).duration)
+    print("|---|---|")
+    for label, options in (("--no-vad", RunOptions(vad=False)), ("VAD (default)", RunOptions()),
+                           ("VAD, --skip-silence", RunOptions(skip_silence=True))):
+        started = time.perf_counter()
+        asyncio.run(transcribe_audio(flac, engine, options))
+        print(f"| {label} | {time.perf_counter() - started:.1f} |", flush=True)
+    print(f"\nThe VAD alone on this file: {vad:.2f} s.")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("part", choices=("skip", "long", "time", "vad-only"))
+    parser.add_argument("part", choices=("skip", "long", "time", "local", "vad-only"))
     parser.add_argument("path", nargs="?")
     parser.add_argument("--minutes", type=float, default=25.0)
     parser.add_argument("--hours", type=float, default=2.0)
@@ -175,6 +199,8 @@ def main() -> None:
         long_files()
     elif args.part == "time":
         timing(args.hours)
+    elif args.part == "local":
+        local_share(args.minutes)
     else:
         vad_only(args.path)
 

@@ -148,3 +148,15 @@ def test_a_cut_goes_where_speech_is_least_likely_not_where_it_is_quietest() -> N
     probs[int(63 * SR) // FRAME:int(65 * SR) // FRAME] = 0.05
     by_speech = plan_from_energy(profile, options, 32000.0, SpeechMap(probs, int(seconds * SR)))
     assert 63 <= by_speech[0].keep_end / SR <= 65
+
+
+def test_chunk_records_and_unheard_speech_span_the_file_they_cover() -> None:
+    from stt_toolkit.core.transcript import ChunkRecord
+
+    skips = SkipMap.plan([(1.0, 4.0), (30.0, 33.0), (60.0, 63.0)], 70 * SR)  # pieces 0-4.5, 29.5-33.5, 59.5-63.5
+    sent = skips.sent_seconds
+    t = Transcript("en", sent, (), chunks=(ChunkRecord("0", 0.0, sent, "m"),), unheard_speech=((5.0, 8.0),))
+    restored = restore_skipped(t, skips, 70.0)
+    assert restored.chunks[0].start == 0.0 and restored.chunks[0].end == pytest.approx(skips.pieces[-1].end / SR)
+    a, b = restored.unheard_speech[0]
+    assert skips.pieces[1].start / SR <= a < b <= skips.pieces[1].end / SR

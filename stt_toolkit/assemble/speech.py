@@ -28,11 +28,16 @@ NEAR_SPEECH_SECONDS = 0.3
 def restore_skipped(transcript: Transcript, skips: SkipMap, duration: float) -> Transcript:
     """``transcript`` (of the sent audio) in the time of the file of ``duration`` seconds."""
     segments = [part for s in transcript.segments for part in _restored(s, skips)]
-    chunks = tuple(dataclasses.replace(c, start=skips.to_file(c.start), end=_end_in(skips, c.start, c.end))
+    chunks = tuple(dataclasses.replace(c, start=skips.to_file(c.start), end=_end(skips, c.end))
                    for c in transcript.chunks)
-    unheard = tuple((skips.to_file(a), _end_in(skips, a, b)) for a, b in transcript.unheard_speech)
+    unheard = tuple((skips.to_file(a), _end(skips, b)) for a, b in transcript.unheard_speech)
     return dataclasses.replace(transcript, duration=duration, segments=tuple(make_monotonic(segments)),
                                chunks=chunks, unheard_speech=unheard, skipped=skips.skipped)
+
+
+def _end(skips: SkipMap, end: float) -> float:
+    """The end of a stretch in file time: at a joint, the end of the piece before it."""
+    return skips.to_file(end, skips.piece_at(max(0.0, end - 1 / skips.sample_rate)))
 
 
 def _end_in(skips: SkipMap, start: float, end: float) -> float:

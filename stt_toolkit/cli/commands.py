@@ -101,8 +101,9 @@ def _print_summary(summary: BatchSummary, missing: list[str]) -> None:
     for item, start, end in summary.unheard_speech:
         print(f"  no words: {item.path} {start:.1f}-{end:.1f} s is as loud as the speech but has no words", file=out)
     skipped = f", {summary.skipped_seconds:.0f} s of non-speech not sent" if summary.skipped_seconds else ""
-    print(f"audio: {summary.audio_seconds:.0f} s ({summary.audio_seconds / 3600:.2f} h); speech: "
-          f"{summary.speech_seconds:.0f} s{skipped}; billed: {summary.billed_seconds:.0f} s{cost}; "
+    speech = f"; speech: {summary.speech_seconds:.0f} s{skipped}" if summary.speech_seconds is not None else ""
+    print(f"audio: {summary.audio_seconds:.0f} s ({summary.audio_seconds / 3600:.2f} h){speech}; "
+          f"billed: {summary.billed_seconds:.0f} s{cost}; "
           f"flagged segments: {summary.flagged_segments}; speech with no words: "
           f"{len(summary.unheard_speech)} stretch(es)", file=out)
 

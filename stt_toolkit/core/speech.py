@@ -59,10 +59,6 @@ class SpeechMap:
         """Seconds of speech in the file."""
         return sum(b - a for a, b in self.spans(options))
 
-    def frames(self, start: int, end: int) -> np.ndarray:
-        """The probabilities of the frames covering samples ``start`` to ``end``."""
-        return self.probs[start // FRAME:max(start // FRAME + 1, -(-end // FRAME))]
-
     def sent(self, skips: SkipMap) -> SpeechMap:
         """The map of the audio sent: the frames of ``skips``' pieces, end to end (pieces
         start on frame boundaries)."""

@@ -76,9 +76,11 @@ class BatchSummary:
         return sum(o.transcript.duration for o in self.outcomes if o.transcript)
 
     @property
-    def speech_seconds(self) -> float:
-        """Seconds of that audio the voice-activity map calls speech."""
-        return sum(o.transcript.speech_seconds or 0.0 for o in self.outcomes if o.transcript)
+    def speech_seconds(self) -> float | None:
+        """Seconds of that audio the voice-activity map calls speech (None without the map)."""
+        known = [o.transcript.speech_seconds for o in self.outcomes
+                 if o.transcript and o.transcript.speech_seconds is not None]
+        return sum(known) if known else None
 
     @property
     def skipped_seconds(self) -> float:

@@ -83,7 +83,7 @@ def decode_and_plan(audio: AudioInput, flac: str | os.PathLike[str], chunk_optio
         log.warning("%s: damaged, kept what decodes (%s)", info.source, warning)
     speech = speech_map(info) if vad else None
     whole = SkipMap.whole(info.frames)
-    if speech is None or vad is None or not skip:
+    if vad is None or speech is None or not skip:
         return PlannedAudio(info, speech, whole, info, plan_chunks(info, chunk_options, speech))
     skips = SkipMap.plan(speech.spans(vad), info.frames, vad)
     if not skips.skips_anything:
