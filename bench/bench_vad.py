@@ -165,8 +165,8 @@ def timing(hours: float) -> None:
 
 
 def local_share(minutes: float) -> None:
-    """The local engine on the meeting-like file with and without the VAD (no skipping: the
-    local engine's default), and the VAD alone on the same file."""
+    """The local engine on the meeting-like file without the VAD, with it but not skipping,
+    and with it (the default), and the VAD alone on the same file."""
     from stt_toolkit.audio.vad import speech_map
     from stt_toolkit.engines import LocalEngine
 
@@ -175,13 +175,17 @@ def local_share(minutes: float) -> None:
     started = time.perf_counter()
     speech_map(flac)
     vad = time.perf_counter() - started
-    print("| local engine (tiny.en), file of %.0f s | wall s |" % sf.info(str(flac)).duration)
-    print("|---|---|")
-    for label, options in (("--no-vad", RunOptions(vad=False)), ("VAD (default)", RunOptions()),
-                           ("VAD, --skip-silence", RunOptions(skip_silence=True))):
+    reference = flac.with_suffix(".txt").read_text()
+    breaks = [(b["start"], b["end"]) for b in json.loads(flac.with_suffix(".json").read_text())["breaks"]]
+    print(f"| local engine (tiny.en), file of {sf.info(str(flac)).duration:.0f} s | wall s | WER % | cues inside breaks |")
+    print("|---|---|---|---|")
+    for label, options in (("--no-vad", RunOptions(vad=False)), ("VAD, no skipping", RunOptions(skip_silence=False)),
+                           ("VAD, skipping", RunOptions(skip_silence=True))):
         started = time.perf_counter()
-        asyncio.run(transcribe_audio(flac, engine, options))
-        print(f"| {label} | {time.perf_counter() - started:.1f} |", flush=True)
+        transcript = asyncio.run(transcribe_audio(flac, engine, options))
+        print(f"| {label} | {time.perf_counter() - started:.1f} | "
+              f"{word_error_rate(reference, transcript.text) * 100:.2f} | {cues_in_breaks(transcript, breaks)[0]} |",
+              flush=True)
     print(f"\nThe VAD alone on this file: {vad:.2f} s.")
 
 

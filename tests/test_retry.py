@@ -156,7 +156,8 @@ def test_retry_with_the_real_model_never_keeps_a_worse_decode(joined_speech: Pat
     reference = src.with_suffix(".txt").read_text()
     engine = local_engine
     quality = QualityOptions(low_logprob=0.0)
-    chunks = RunOptions(chunk_seconds=60, overlap_seconds=5, search_seconds=10, fill_gaps=False)
+    # not skipping non-speech: retries are found in the audio sent, the spans below in file time
+    chunks = RunOptions(chunk_seconds=60, overlap_seconds=5, search_seconds=10, fill_gaps=False, skip_silence=False)
     plain = asyncio.run(transcribe_audio(src, engine, chunks, quality=quality))
     retried = asyncio.run(transcribe_audio(src, engine, replace(chunks, retry_flagged=True), quality=quality))
     spans = find_retry_spans(plain.segments, plain.duration)

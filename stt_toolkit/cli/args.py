@@ -92,7 +92,7 @@ def _add_skip_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--vad", action=argparse.BooleanOptionalAction, default=d.vad,
                         help="find speech with a voice-activity model (--no-vad: cut by energy, skip nothing)")
     parser.add_argument("--skip-silence", action=argparse.BooleanOptionalAction, default=d.skip_silence,
-                        help="leave non-speech out of the audio sent (default: for engines that bill)")
+                        help="leave non-speech out of the audio sent (--no-skip-silence sends it all)")
     parser.add_argument("--min-skip-seconds", type=float, default=d.min_skip_seconds,
                         help="shortest non-speech left out (2)")
 

@@ -300,8 +300,8 @@ class RunOptions:
 
     ``vad`` finds the speech with a voice-activity model: chunks are cut where speech is
     least likely, text over non-speech is flagged, and ``skip_silence`` leaves non-speech
-    longer than ``min_skip_seconds`` out of the audio sent (``None``, the default: for
-    engines that bill by the second). Without ``vad``, none of these: cuts by energy alone.
+    longer than ``min_skip_seconds`` out of the audio sent (billed engines bill less, the
+    local engine has less to decode). Without ``vad``, none of these: cuts by energy alone.
     """
 
     engine: str = "auto"
@@ -342,7 +342,7 @@ class RunOptions:
     min_cue_seconds: float | None = None
     max_cue_seconds: float | None = None
     vad: bool = True
-    skip_silence: bool | None = None
+    skip_silence: bool = True
     min_skip_seconds: float = 2.0
 
     def __post_init__(self) -> None:
@@ -397,9 +397,10 @@ class RunOptions:
         """Where speech is, and how much non-speech is left out."""
         return VadOptions(min_skip_seconds=self.min_skip_seconds)
 
-    def skips_silence(self, bills: bool) -> bool:
-        """Whether non-speech is left out for an engine that ``bills`` (or not)."""
-        return self.vad and (bills if self.skip_silence is None else self.skip_silence)
+    @property
+    def skips_silence(self) -> bool:
+        """Whether non-speech is left out of the audio sent."""
+        return self.vad and self.skip_silence
 
     def api_options(self) -> ApiOptions:
         """How the HTTP client behaves."""

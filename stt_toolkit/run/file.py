@@ -119,7 +119,7 @@ async def transcribe_audio(audio: AudioInput, engine: Engine, options: RunOption
         async with slots:
             planned = await asyncio.to_thread(decode_and_plan, audio, Path(tmp) / "audio.flac",
                                               options.chunk_options(), options.strict, name,
-                                              vad if options.vad else None, options.skips_silence(engine.bills))
+                                              vad if options.vad else None, options.skips_silence)
         if hooks.on_decoded:
             hooks.on_decoded(planned.sent, planned.chunks)
         found = (asyncio.ensure_future(speaker_turns(planned.info, diarizer, options, hooks.cache))
@@ -183,14 +183,13 @@ class FilePlan:
     billed_without_skipping: float = 0.0
 
 
-def plan_audio(audio: AudioInput, options: RunOptions, bills: bool = True) -> FilePlan:
-    """Decode and plan one input without sending anything (for ``--dry-run``), for an engine
-    that ``bills`` by the second (or not)."""
+def plan_audio(audio: AudioInput, options: RunOptions) -> FilePlan:
+    """Decode and plan one input without sending anything (for ``--dry-run``)."""
     vad = options.vad_options()
     try:
         with tempfile.TemporaryDirectory(prefix=temp_prefix()) as tmp:
             planned = decode_and_plan(audio, Path(tmp) / "audio.flac", options.chunk_options(), options.strict,
-                                      vad=vad if options.vad else None, skip=options.skips_silence(bills))
+                                      vad=vad if options.vad else None, skip=options.skips_silence)
             whole = planned.chunks
             if planned.skips.skips_anything:
                 whole = plan_chunks(planned.info, options.chunk_options(), planned.speech)
