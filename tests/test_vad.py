@@ -16,6 +16,7 @@ from stt_toolkit.assemble.speech import flag_non_speech, restore_skipped
 from stt_toolkit.audio.plan import plan_from_energy
 from stt_toolkit.audio.vad import BATCH, STRIPE_SECONDS, speech_map
 from stt_toolkit.core.flags import NON_SPEECH_TEXT
+from stt_toolkit.core.errors import UsageError
 from stt_toolkit.core.options import ChunkOptions, RunOptions, VadOptions
 from stt_toolkit.core.records import EnergyProfile, Segment, Word
 from stt_toolkit.core.speech import FRAME, SkipMap, SpeechMap
@@ -122,16 +123,35 @@ def test_a_segment_across_a_joint_is_split_and_timed_in_the_file() -> None:
 
 
 def test_text_over_non_speech_is_flagged_and_left_out_unless_kept() -> None:
-    ws = words(("hello", 1.0, 1.4), ("there", 1.5, 1.9), ("you", 9.0, 9.3))
-    t = Transcript("en", 12.0, (Segment(0, 1.0, 9.3, " hello there you", words=ws),))
+    said = Segment(0, 1.0, 1.9, " hello there", words=words(("hello", 1.0, 1.4), ("there", 1.5, 1.9)))
+    made_up = Segment(1, 9.0, 9.6, " Thank you.", words=words(("Thank", 9.0, 9.3), ("you.", 9.3, 9.6)))
+    t = Transcript("en", 12.0, (said, made_up))
     flagged = flag_non_speech(t, [(0.9, 2.0)])
-    assert [(s.text, s.flags) for s in flagged.segments] == [(" hello there", ()), (" you", (NON_SPEECH_TEXT,))]
+    assert [s.flags for s in flagged.segments] == [(), (NON_SPEECH_TEXT,)]
     assert flagged.text == "hello there"
-    assert "you" in flagged.to_json() and NON_SPEECH_TEXT in flagged.to_json()
+    assert "Thank" in flagged.to_json() and NON_SPEECH_TEXT in flagged.to_json()
     kept = dataclasses.replace(flagged, options=RunOptions(keep_hallucinations=True))
-    assert kept.text == "hello there you"
-    near = flag_non_speech(t, [(0.9, 2.0), (9.5, 11.0)])
-    assert near.text == "hello there you", "a word just beside speech is speech"
+    assert kept.text == "hello there Thank you."
+    assert flag_non_speech(t, [(0.9, 2.0), (9.7, 11.0)]).text == "hello there Thank you.", "beside speech is speech"
+
+
+def test_real_words_timed_late_are_not_taken_for_made_up_text() -> None:
+    # Whisper's last words of a sentence, timed after the speech ended or all at one instant
+    late = Segment(0, 1.0, 4.0, " in the exhibition.", words=words(("in", 1.0, 1.3), ("the", 1.3, 1.5),
+                                                                   ("exhibition.", 3.0, 4.0)))
+    collapsed = Segment(1, 7.0, 7.0, " printed at", words=words(("printed", 7.0, 7.0), ("at", 7.0, 7.0)))
+    t = flag_non_speech(Transcript("en", 12.0, (late, collapsed)), [(0.9, 1.6), (6.0, 6.8)])
+    assert t.text == "in the exhibition. printed at"
+
+
+def test_a_last_word_at_a_joint_stays_with_the_speech_before_it() -> None:
+    skips = SkipMap.plan([(0.0, 10.0), (30.0, 40.0)], 40 * SR)
+    joint = skips.pieces[1].sent_start / SR
+    segment = Segment(0, 8.0, joint, " in the exhibition.",
+                      words=words(("in", 9.0, 9.4), ("the", 9.4, joint), ("exhibition.", joint, joint)))
+    t = restore_skipped(Transcript("en", skips.sent_seconds, (segment,)), skips, 40.0)
+    assert [round(w.start, 2) for w in t.words] == [9.0, 9.4, round(skips.pieces[0].end / SR, 2)]
+    assert flag_non_speech(t, [(0.0, 10.0), (30.0, 40.0)]).text == "in the exhibition."
 
 
 def test_a_cut_goes_where_speech_is_least_likely_not_where_it_is_quietest() -> None:
@@ -160,3 +180,28 @@ def test_chunk_records_and_unheard_speech_span_the_file_they_cover() -> None:
     assert restored.chunks[0].start == 0.0 and restored.chunks[0].end == pytest.approx(skips.pieces[-1].end / SR)
     a, b = restored.unheard_speech[0]
     assert skips.pieces[1].start / SR <= a < b <= skips.pieces[1].end / SR
+    across = restore_skipped(dataclasses.replace(t, unheard_speech=((3.0, 6.0),)), skips, 70.0).unheard_speech
+    assert len(across) == 2, "a stretch across a joint is reported a part a piece, never over what was left out"
+    for (x, y), piece in zip(across, skips.pieces):
+        assert piece.start / SR <= x < y <= piece.end / SR
+
+
+def test_loud_non_speech_is_not_sent_again_nor_called_unheard() -> None:
+    from stt_toolkit.assemble.gaps import find_speech_gaps
+
+    flen = 320
+    db = np.full(30 * SR // flen, -25.0, dtype=np.float32)  # loud throughout: speech, then music
+    profile = EnergyProfile(db, flen, 0, 30 * SR, SR)
+    said = [Word(" a", 0.5, 1.0), Word(" b", 1.2, 1.8), Word(" c", 25.0, 25.5)]
+    assert find_speech_gaps(said, profile, 30.0) == [(1.8, 25.0), (25.5, 30.0)], "by energy, all of it"
+    assert find_speech_gaps(said, profile, 30.0, speech=[(0.4, 2.0), (24.9, 25.6)]) == []
+    assert find_speech_gaps(said, profile, 30.0, speech=[(0.4, 2.0), (10.0, 14.0), (24.9, 25.6)]) == []
+    assert find_speech_gaps(said, profile, 30.0, speech=[(0.4, 2.0), (3.0, 20.0), (24.9, 25.6)]) == [(1.8, 25.0)]
+
+
+def test_options_say_what_happens() -> None:
+    assert RunOptions(vad=False).skip_silence is False, "nothing is skipped without the map"
+    assert RunOptions().skips_silence and not RunOptions(skip_silence=False).skips_silence
+    for bad in ({"min_skip_seconds": 0.5}, {"min_skip_seconds": 10**400}, {"skip_silence": "no"}, {"vad": None}):
+        with pytest.raises(UsageError):
+            RunOptions(**bad).validate()

@@ -76,14 +76,22 @@ def _loudness(words: Sequence[Word], profile: EnergyProfile,
 
 
 def find_speech_gaps(words: Sequence[Word], profile: EnergyProfile, duration: float,
-                     options: GapOptions = GapOptions()) -> list[tuple[float, float]]:
-    """(start, end) of every wordless stretch that sounds like speech (pure)."""
+                     options: GapOptions = GapOptions(),
+                     speech: Sequence[tuple[float, float]] | None = None) -> list[tuple[float, float]]:
+    """(start, end) of every wordless stretch that sounds like speech (pure): as loud as the
+    words, and, given the voice-activity map's ``speech`` stretches, ``loud_share`` of it
+    speech by that map too (noise, hum and music are loud without being speech)."""
     loud = _loudness(words, profile, options)
     if loud is None:
         return []
     edges = [(0.0, words[0].start), *((a.end, b.start) for a, b in zip(words, words[1:])), (words[-1].end, duration)]
     return [(start, end) for start, end in edges
-            if end - start > options.min_gap and loud(start, end) >= options.loud_share]
+            if end - start > options.min_gap and loud(start, end) >= options.loud_share
+            and (speech is None or _overlap(start, end, speech) >= options.loud_share * (end - start))]
+
+
+def _overlap(start: float, end: float, spans: Sequence[tuple[float, float]]) -> float:
+    return sum(max(0.0, min(end, b) - max(start, a)) for a, b in spans)
 
 
 def find_stretched(segments: Sequence[Segment], profile: EnergyProfile,
@@ -100,11 +108,13 @@ def find_stretched(segments: Sequence[Segment], profile: EnergyProfile,
     return spans
 
 
-def mark_unheard(transcript: Transcript, profile: EnergyProfile, gap_options: GapOptions = GapOptions()) -> Transcript:
+def mark_unheard(transcript: Transcript, profile: EnergyProfile, gap_options: GapOptions = GapOptions(),
+                 speech: Sequence[tuple[float, float]] | None = None) -> Transcript:
     """The transcript with every stretch that sounds like speech but has no words (by the
-    rule that decides gap filling, :func:`find_speech_gaps`) noted in ``quality``: whatever
-    the engine, speech is never lost without a word to the user (pure)."""
-    unheard = find_speech_gaps(transcript.words, profile, transcript.duration, gap_options)
+    rule that decides gap filling, :func:`find_speech_gaps`, with the voice-activity map's
+    ``speech`` if given) noted in ``quality``: whatever the engine, speech is never lost
+    without a word to the user (pure)."""
+    unheard = find_speech_gaps(transcript.words, profile, transcript.duration, gap_options, speech)
     return dataclasses.replace(transcript, unheard_speech=tuple((round(a, 3), round(b, 3)) for a, b in unheard))
 
 

@@ -4,9 +4,9 @@
   the file's own time by the one :class:`~stt_toolkit.core.speech.SkipMap`; a segment whose
   words lie on both sides of a stretch left out is split there, so no segment, word or cue
   spans audio that was not sent.
-* :func:`flag_non_speech`: words that lie wholly in non-speech become a segment of their own
-  flagged ``non_speech_text`` (left out of the text and subtitles unless hallucinations are
-  kept), for every engine.
+* :func:`flag_non_speech`: a segment whose words lie wholly in non-speech is flagged
+  ``non_speech_text`` (left out of the text and subtitles unless hallucinations are kept),
+  for every engine.
 """
 
 from __future__ import annotations
@@ -23,6 +23,8 @@ from .timeline import make_monotonic
 #: Words this close to speech (seconds) count as speech: Silero's edges are tight and Whisper's
 #: word times are rough.
 NEAR_SPEECH_SECONDS = 0.3
+#: A word shorter than this (seconds) was timed by a decoder that lost track of time.
+COLLAPSED_SECONDS = 0.05
 
 
 def restore_skipped(transcript: Transcript, skips: SkipMap, duration: float) -> Transcript:
@@ -30,14 +32,28 @@ def restore_skipped(transcript: Transcript, skips: SkipMap, duration: float) -> 
     segments = [part for s in transcript.segments for part in _restored(s, skips)]
     chunks = tuple(dataclasses.replace(c, start=skips.to_file(c.start), end=_end(skips, c.end))
                    for c in transcript.chunks)
-    unheard = tuple((skips.to_file(a), _end(skips, b)) for a, b in transcript.unheard_speech)
+    unheard = tuple(part for a, b in transcript.unheard_speech for part in _parts(skips, a, b))
     return dataclasses.replace(transcript, duration=duration, segments=tuple(make_monotonic(segments)),
                                chunks=chunks, unheard_speech=unheard, skipped=skips.skipped)
 
 
 def _end(skips: SkipMap, end: float) -> float:
     """The end of a stretch in file time: at a joint, the end of the piece before it."""
-    return skips.to_file(end, skips.piece_at(max(0.0, end - 1 / skips.sample_rate)))
+    return skips.to_file(end, _piece_before(skips, end))
+
+
+def _parts(skips: SkipMap, start: float, end: float) -> Iterator[tuple[float, float]]:
+    """A stretch of the sent audio in file time, one part a piece it touches (never across a
+    stretch left out)."""
+    for index in range(skips.piece_at(start), _piece_before(skips, end) + 1):
+        a, b = skips.to_file(start, index), skips.to_file(end, index)
+        if b > a:
+            yield round(a, 3), round(b, 3)
+
+
+def _piece_before(skips: SkipMap, seconds: float) -> int:
+    """The piece that holds ``seconds``, the earlier one at a joint."""
+    return skips.piece_at(max(0.0, seconds - 1 / skips.sample_rate))
 
 
 def _end_in(skips: SkipMap, start: float, end: float) -> float:
@@ -52,7 +68,10 @@ def _restored(segment: Segment, skips: SkipMap) -> Iterator[Segment]:
         return
     groups: list[tuple[int, list[Word]]] = []
     for word in segment.words:
-        piece = skips.piece_at((word.start + word.end) / 2)
+        # by its start, the earlier piece at a joint: the joint lies in the non-speech kept
+        # around speech, and a word timed there (Whisper's late or zero-length last word)
+        # ends the speech before it
+        piece = _piece_before(skips, word.start)
         moved = dataclasses.replace(word, start=skips.to_file(word.start, piece), end=skips.to_file(word.end, piece))
         if groups and groups[-1][0] == piece:
             groups[-1][1].append(moved)
@@ -67,14 +86,15 @@ def _restored(segment: Segment, skips: SkipMap) -> Iterator[Segment]:
 
 
 def flag_non_speech(transcript: Transcript, speech: Sequence[Span]) -> Transcript:
-    """``transcript`` with every run of words that lies wholly outside ``speech`` (by more
-    than :data:`NEAR_SPEECH_SECONDS`) split off and flagged ``non_speech_text``; a segment
-    without words is flagged whole when it lies outside."""
-    segments = [part for s in transcript.segments for part in _split_non_speech(s, speech)]
-    if len(segments) == len(transcript.segments) and all(
-            a.flags == b.flags for a, b in zip(segments, transcript.segments)):
+    """``transcript`` with every segment that lies wholly outside ``speech`` (by more than
+    :data:`NEAR_SPEECH_SECONDS`) flagged ``non_speech_text``. A segment with a word in speech
+    is speech: Whisper times a sentence's last words late, or all at one instant, and they
+    are real words. Words shorter than :data:`COLLAPSED_SECONDS` say nothing of where they
+    were said and count only with the words around them."""
+    segments = tuple(_flagged(s) if _made_up(s, speech) else s for s in transcript.segments)
+    if segments == transcript.segments:
         return transcript
-    return dataclasses.replace(transcript, segments=tuple(make_monotonic(segments)))
+    return dataclasses.replace(transcript, segments=segments)
 
 
 def _outside(start: float, end: float, speech: Sequence[Span]) -> bool:
@@ -82,32 +102,15 @@ def _outside(start: float, end: float, speech: Sequence[Span]) -> bool:
     return not any(s < b and a < e for s, e in speech)
 
 
-def _split_non_speech(segment: Segment, speech: Sequence[Span]) -> Iterator[Segment]:
+def _made_up(segment: Segment, speech: Sequence[Span]) -> bool:
+    if not segment.text.strip():
+        return False
     if not segment.words:
-        if _outside(segment.start, segment.end, speech) and segment.text.strip():
-            yield _flagged(segment)
-        else:
-            yield segment
-        return
-    runs: list[tuple[bool, list[Word]]] = []
-    for word in segment.words:
-        outside = _outside(word.start, word.end, speech)
-        if runs and runs[-1][0] == outside:
-            runs[-1][1].append(word)
-        else:
-            runs.append((outside, [word]))
-    if len(runs) == 1:
-        yield _flagged(segment) if runs[0][0] else segment
-        return
-    for index, (outside, words) in enumerate(runs):
-        start = segment.start if index == 0 else words[0].start
-        end = segment.end if index == len(runs) - 1 else words[-1].end
-        part = dataclasses.replace(segment, start=min(start, words[0].start), end=max(end, words[-1].end),
-                                   words=tuple(words), text=words_text(words))
-        yield _flagged(part) if outside else part
+        return _outside(segment.start, segment.end, speech)
+    timed = [w for w in segment.words if w.end - w.start >= COLLAPSED_SECONDS] or list(segment.words)
+    return all(_outside(w.start, w.end, speech) for w in timed)
 
 
 def _flagged(segment: Segment) -> Segment:
     return segment if NON_SPEECH_TEXT in segment.flags else dataclasses.replace(
         segment, flags=(*segment.flags, NON_SPEECH_TEXT))
-

@@ -112,7 +112,8 @@ def _dry_run(files: list[InputFile], missing: list[str], options: RunOptions) ->
     models = list(PRICE_PER_HOUR)
     print("file\tduration_s\tspeech_s\tchunks\tbilled_s\tbilled_s_no_skip\t" + "\t".join(f"usd_{m}" for m in models))
     failed = len(missing)
-    total = [0.0, 0.0, 0, 0.0, 0.0]
+    total: list[float] = [0.0, 0.0, 0, 0.0, 0.0]
+    known = True  # seconds of speech: only with the voice-activity map
     for item in files:
         planned = plan_audio(item.path, options)
         if planned.error:
@@ -121,18 +122,20 @@ def _dry_run(files: list[InputFile], missing: list[str], options: RunOptions) ->
             continue
         row = [planned.duration, planned.speech_seconds, planned.chunks, planned.billed_seconds,
                planned.billed_without_skipping]
-        total = [a + b for a, b in zip(total, row)]
+        known = known and planned.speech_seconds is not None
+        total = [a + (b or 0.0) for a, b in zip(total, row)]
         print(_plan_row(str(item.relative), row, models))
-    print(_plan_row("TOTAL", total, models))
+    print(_plan_row("TOTAL", total if known else [total[0], None, *total[2:]], models))
     for line in missing:
         print(f"failed: {line}", file=sys.stderr)
     return 1 if failed else 0
 
 
-def _plan_row(name: str, row: list[float], models: list[str]) -> str:
-    duration, speech, chunks, billed, unskipped = row
+def _plan_row(name: str, row: list[float | None], models: list[str]) -> str:
+    duration, speech, chunks, billed, unskipped = (0.0 if v is None else v for v in row)
     costs = "\t".join(f"{PRICE_PER_HOUR[m] * billed / 3600:.4f}" for m in models)
-    return f"{name}\t{duration:.1f}\t{speech:.1f}\t{int(chunks)}\t{billed:.1f}\t{unskipped:.1f}\t{costs}"
+    said = "-" if row[1] is None else f"{speech:.1f}"
+    return f"{name}\t{duration:.1f}\t{said}\t{int(chunks)}\t{billed:.1f}\t{unskipped:.1f}\t{costs}"
 
 
 def models(args: argparse.Namespace) -> int:

@@ -354,6 +354,8 @@ class RunOptions:
         elif isinstance(names, (list, tuple)):
             names = tuple(names)
         object.__setattr__(self, "speaker_names", names or None)
+        if self.vad is False:  # nothing is skipped without the voice-activity map: say so in the record
+            object.__setattr__(self, "skip_silence", False)
 
     @classmethod
     def from_kwargs(cls, **kwargs: Any) -> RunOptions:
@@ -436,6 +438,8 @@ class RunOptions:
             _check_kind(f.name, value, str(f.type))
             if isinstance(value, float) and not math.isfinite(value):
                 raise UsageError(f"{f.name} must be a number, not {value}")
+            if isinstance(value, int) and not isinstance(value, bool) and abs(value) > 2**53:
+                raise UsageError(f"{f.name} is out of range: a number of {len(str(abs(value)))} digits")
         self.transcribe_options()
         self.chunk_options()
         self.vad_options()

@@ -14,7 +14,7 @@ import dataclasses
 import logging
 import os
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -132,7 +132,8 @@ async def transcribe_audio(audio: AudioInput, engine: Engine, options: RunOption
                                               cache=hooks.cache, on_chunk=hooks.on_chunk,
                                               condition_on_previous=options.condition_on_previous)
             retry = (retry_engine or engine) if options.retries else None
-            transcript = await merge_results(results, planned.sent, engine, options, quality, retry)
+            speech = planned.speech.sent(planned.skips).spans(vad) if planned.speech else None
+            transcript = await merge_results(results, planned.sent, engine, options, quality, retry, speech)
             transcript = in_file_time(transcript, planned, vad)
             if found is None:
                 return transcript
@@ -156,20 +157,22 @@ def in_file_time(transcript: Transcript, planned: PlannedAudio, vad: VadOptions)
 
 
 async def merge_results(results: list[ChunkResult], info: AudioInfo, engine: Engine, options: RunOptions,
-                        quality: QualityOptions = QualityOptions(), retry: Engine | None = None) -> Transcript:
+                        quality: QualityOptions = QualityOptions(), retry: Engine | None = None,
+                        speech: Sequence[tuple[float, float]] | None = None) -> Transcript:
     """Merge a file's chunk results, then (with ``options.fill_gaps``) recover skipped speech
     and (with a ``retry`` engine) retry flagged segments; speech left without words is noted
-    in ``unheard_speech``."""
+    in ``unheard_speech``. ``speech``: the voice-activity map's stretches of speech in the
+    audio of ``info``, if there is one (only speech is sent again or called unheard)."""
     transcript = merge(results, info.duration, chunks_usage(results, engine.bills), options, quality)
     if not info.frames:
         return transcript  # nothing was sent
     profile = await asyncio.to_thread(measure_energy, info.path)  # one pass, for gap filling and the net
     asked = options.transcribe_options()
     if options.fill_gaps:
-        transcript = await fill_gaps(transcript, info.path, engine, asked, quality, profile=profile)
+        transcript = await fill_gaps(transcript, info.path, engine, asked, quality, profile=profile, speech=speech)
     if retry is not None:
         transcript = await retry_flagged(transcript, info.path, retry, asked, quality)
-    return mark_unheard(transcript, profile)
+    return mark_unheard(transcript, profile, speech=speech)
 
 
 @dataclass(frozen=True)
@@ -182,7 +185,7 @@ class FilePlan:
     chunks: int = 0
     billed_seconds: float = 0.0
     error: SttError | None = None
-    speech_seconds: float = 0.0
+    speech_seconds: float | None = None
     billed_without_skipping: float = 0.0
 
 
@@ -198,9 +201,9 @@ def plan_audio(audio: AudioInput, options: RunOptions) -> FilePlan:
                 whole = plan_chunks(planned.info, options.chunk_options(), planned.speech)
     except SttError as exc:
         return FilePlan(error=exc)
-    speech = planned.speech.speech_seconds(vad) if planned.speech else planned.info.duration
-    return FilePlan(planned.info.duration, len(planned.chunks), _billed(planned.chunks), None,
-                    round(speech, 3), _billed(whole))
+    speech = round(planned.speech.speech_seconds(vad), 3) if planned.speech else None
+    return FilePlan(planned.info.duration, len(planned.chunks), _billed(planned.chunks), None, speech,
+                    _billed(whole))
 
 
 def _billed(chunks: list[Chunk]) -> float:

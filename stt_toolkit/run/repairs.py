@@ -68,14 +68,16 @@ def charged(usage: Usage, sent: Sequence[tuple[float, float]], engine: Engine, o
 
 async def fill_gaps(transcript: Transcript, flac: str | Path, engine: Engine, options: TranscribeOptions,
                     quality: QualityOptions = QualityOptions(), gap_options: gaps.GapOptions = gaps.GapOptions(),
-                    profile: EnergyProfile | None = None) -> Transcript:
+                    profile: EnergyProfile | None = None,
+                    speech: Sequence[tuple[float, float]] | None = None) -> Transcript:
     """The transcript with the words found by transcribing each speech-like gap again, and
     each segment with a stretched word redone (sent concurrently; the engine bounds the
-    requests in flight). ``profile`` is the file's energy curve, measured here if not given."""
+    requests in flight). ``profile`` is the file's energy curve, measured here if not given;
+    ``speech``, the voice-activity map's stretches of speech, if there is one."""
     if profile is None:
         profile = await asyncio.to_thread(measure_energy, flac)
     rate = profile.sample_rate
-    found_gaps = gaps.find_speech_gaps(transcript.words, profile, transcript.duration, gap_options)
+    found_gaps = gaps.find_speech_gaps(transcript.words, profile, transcript.duration, gap_options, speech)
     stretched = gaps.find_stretched(transcript.segments, profile, gap_options)
 
     async def recover(number: int, gap: tuple[float, float]) -> tuple[tuple[float, float], list[Segment]] | None:
