@@ -56,15 +56,11 @@ def _piece_before(skips: SkipMap, seconds: float) -> int:
     return skips.piece_at(max(0.0, seconds - 1 / skips.sample_rate))
 
 
-def _end_in(skips: SkipMap, start: float, end: float) -> float:
-    """``end`` in file time, kept in the piece of ``start``."""
-    return skips.to_file(end, skips.piece_at(start))
-
-
 def _restored(segment: Segment, skips: SkipMap) -> Iterator[Segment]:
-    if not segment.words:
-        yield dataclasses.replace(segment, start=skips.to_file(segment.start),
-                                  end=_end_in(skips, segment.start, segment.end))
+    if not segment.words:  # kept in one piece, the one its start is in
+        piece = _piece_before(skips, segment.start)
+        yield dataclasses.replace(segment, start=skips.to_file(segment.start, piece),
+                                  end=skips.to_file(segment.end, piece))
         return
     groups: list[tuple[int, list[Word]]] = []
     for word in segment.words:
