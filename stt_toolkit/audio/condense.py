@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -52,3 +53,43 @@ def _faded(block: np.ndarray, at: int, length: int, fade: int, fade_in: bool, fa
     if gain.min() == 1.0:
         return block
     return (block.astype(np.float32) * gain).round().astype(np.int16)
+
+
+class SentStream:
+    """The audio sent, produced while the file is still being analysed: given the skip plan
+    known so far and the sample before which it is settled (:func:`~stt_toolkit.core.speech.
+    settled_skips`), :meth:`take` returns the next samples of the sent audio, the same samples
+    :func:`write_sent_audio` writes for the whole plan. A piece's last :data:`FADE_SECONDS`
+    wait until it is known whether another piece follows it."""
+
+    def __init__(self, sample_rate: int) -> None:
+        self.fade = round(FADE_SECONDS * sample_rate)
+        self.file_pos = 0  # file samples before this are decided and handed out (or skipped)
+        self.sent = 0
+
+    def take(self, skips: SkipMap, settled: int, read: Callable[[int, int], np.ndarray],
+             final: bool = False) -> list[np.ndarray]:
+        """The sent samples that ``skips`` (settled before file sample ``settled``, or wholly
+        with ``final``) adds; ``read(a, b)`` gives file samples ``a`` to ``b`` (int16)."""
+        out: list[np.ndarray] = []
+        pieces = skips.pieces
+        for index, piece in enumerate(pieces):
+            if piece.end <= self.file_pos:
+                continue
+            if not final and piece.start >= settled:
+                break
+            start = max(piece.start, self.file_pos)
+            more = final or index < len(pieces) - 1 and pieces[index + 1].start < settled
+            if final or (piece.end < settled and more):
+                stop, fade_out = piece.end, index < len(pieces) - 1
+            else:  # its end, or whether another piece follows, is not known yet
+                stop, fade_out = min(piece.end, settled) - self.fade, False
+            if stop <= start:
+                break
+            block = read(start, stop)
+            out.append(_faded(block, start - piece.start, piece.end - piece.start, self.fade, index > 0, fade_out))
+            self.sent += len(block)
+            self.file_pos = stop
+            if stop < piece.end:
+                break
+        return out

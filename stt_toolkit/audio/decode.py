@@ -14,7 +14,7 @@ import os
 import shutil
 import tempfile
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -101,8 +101,25 @@ def preprocess(
         return _convert(label, spec, out, strict)
 
 
-def build_command(binary: str, spec: Path | _RawStream, out: Path) -> list[str]:
-    """Build the ffmpeg command line that converts ``spec`` into FLAC at ``out`` (pure)."""
+def preprocess_streaming(audio: AudioInput, dst: str | os.PathLike[str], samples: Callable[[np.ndarray], None],
+                         *, strict: bool = True, name: str | None = None) -> AudioInfo:
+    """:func:`preprocess` to ``dst``, handing ``samples`` the decoded 16 kHz int16 samples
+    block by block while the decode runs (the same samples the FLAC holds; from the file
+    itself when the input already is such a FLAC). Damage is judged once the decode ends, as
+    :func:`preprocess` does; an exception from ``samples`` stops the decode."""
+    with _resolve_input(audio, None, name) as (label, spec):
+        if isinstance(spec, Path) and _is_target_flac(spec):
+            info = _passthrough(label, spec, dst)
+            with sf.SoundFile(str(info.path)) as f:
+                for block in f.blocks(blocksize=_BLOCK_FRAMES, dtype="int16"):
+                    samples(block)
+            return info
+        return _convert(label, spec, Path(dst), strict, samples)
+
+
+def build_command(binary: str, spec: Path | _RawStream, out: Path, pipe: bool = False) -> list[str]:
+    """Build the ffmpeg command line that converts ``spec`` into FLAC at ``out`` (pure);
+    with ``pipe``, the same samples also go to stdout as raw 16-bit PCM."""
     # ffmpeg opens exactly the file named (the file: protocol, nothing else) with a media
     # demuxer, or the pipe this code feeds; never what a name or the content points to.
     if isinstance(spec, Path):
@@ -116,21 +133,30 @@ def build_command(binary: str, spec: Path | _RawStream, out: Path) -> list[str]:
     # mp3 or Vorbis), ffmpeg writes tiny FLAC frames, 10-60 % larger and slow to decode.
     # frame_size sets the encoder's block size, which ffmpeg 5.1 otherwise picks from the
     # sample rate (1152 at 16 kHz) whatever the filters hand it.
-    output = ffmpeg_python.output(
-        stream["a:0"], input_file(out), af=_FILTERS, ac=1, ar=SAMPLE_RATE, sample_fmt="s16", acodec="flac", f="flac",
-        frame_size=_FLAC_FRAME,
-    )
+    if pipe:  # one filter graph split in two: the second copy costs no second resampling
+        graph = (stream["a:0"].filter("asetpts", "N/SR/TB").filter("aresample", SAMPLE_RATE)
+                 .filter("asetnsamples", n=_FLAC_FRAME, p=0).filter("aformat", sample_fmts="s16", channel_layouts="mono")
+                 .filter_multi_output("asplit", 2))
+        output = ffmpeg_python.merge_outputs(
+            ffmpeg_python.output(graph.stream(0), input_file(out), acodec="flac", f="flac", frame_size=_FLAC_FRAME),
+            ffmpeg_python.output(graph.stream(1), "pipe:1", acodec="pcm_s16le", f="s16le"))
+    else:
+        output = ffmpeg_python.output(
+            stream["a:0"], input_file(out), af=_FILTERS, ac=1, ar=SAMPLE_RATE, sample_fmt="s16", acodec="flac",
+            f="flac", frame_size=_FLAC_FRAME,
+        )
     output = output.global_args("-nostdin", "-hide_banner", "-nostats", "-loglevel", "level+info")
     return output.compile(cmd=binary, overwrite_output=True)
 
 
-def _convert(label: str, spec: Path | _RawStream, out: Path, strict: bool) -> AudioInfo:
+def _convert(label: str, spec: Path | _RawStream, out: Path, strict: bool,
+             samples: Callable[[np.ndarray], None] | None = None) -> AudioInfo:
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(f".{out.name}.{uuid.uuid4().hex[:8]}.part")
     try:
-        command = build_command(ffmpeg_binary(), spec, tmp)
+        command = build_command(ffmpeg_binary(), spec, tmp, pipe=samples is not None)
         feed = write_blocks(spec.blocks) if isinstance(spec, _RawStream) else None
-        run = run_ffmpeg(command, feed)
+        run = run_ffmpeg(command, feed, _int16_blocks(samples) if samples is not None else None)
         report = parse_log(run.lines)
         if run.returncode != 0:
             raise classify_failure(label, run, report, _sniff(spec) if isinstance(spec, Path) else None)
@@ -139,6 +165,20 @@ def _convert(label: str, spec: Path | _RawStream, out: Path, strict: bool) -> Au
         return dataclasses.replace(info, path=out)
     finally:
         tmp.unlink(missing_ok=True)
+
+
+def _int16_blocks(samples: Callable[[np.ndarray], None]) -> Callable[[bytes], None]:
+    """Turn raw little-endian 16-bit PCM, in blocks of any length, into int16 arrays."""
+    odd = bytearray()
+
+    def take(data: bytes) -> None:
+        odd.extend(data)
+        whole = len(odd) // 2 * 2
+        if whole:
+            samples(np.frombuffer(bytes(odd[:whole]), dtype="<i2").astype(np.int16))
+            del odd[:whole]
+
+    return take
 
 
 def classify_failure(label: str, run: FfmpegRun, report: InputReport, sniffed: str | None = None) -> errors.AudioError:

@@ -35,6 +35,14 @@ def export_chunk(
         f.seek(chunk.start)
         samples = f.read(chunk.end - chunk.start, dtype="int16", always_2d=True)
         sr = f.samplerate
+    return encode_chunk(chunk, samples, sr, codec, max_bytes)
+
+
+def encode_chunk(chunk: Chunk, samples: np.ndarray, sr: int, codec: Codec = "flac",
+                 max_bytes: int | None = None) -> ChunkAudio:
+    """Encode the chunk's int16 ``samples`` (frames, or frames x channels); raise
+    :class:`ChunkTooLarge` over ``max_bytes``."""
+    samples = samples.reshape(len(samples), -1)
     if codec == "ogg-opus":
         data = _encode_opus(samples, sr)
     else:

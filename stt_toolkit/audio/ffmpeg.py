@@ -147,6 +147,7 @@ class FfmpegRun:
         return self.head + self.tail
 
 
+_OUTPUT_BLOCK = 1 << 16  # bytes of stdout handed on at a time (2 s of 16 kHz 16-bit mono)
 _live: set[subprocess.Popen[bytes]] = set()
 _live_lock = threading.Lock()
 
@@ -171,23 +172,26 @@ def _die_with_parent() -> None:  # pragma: no cover - runs in the child, between
         pass
 
 
-def run_ffmpeg(args: Sequence[str], feed: Callable[[IO[bytes]], None] | None = None) -> FfmpegRun:
-    """Run ffmpeg with ``args`` (the binary first); ``feed`` writes its stdin if given.
+def run_ffmpeg(args: Sequence[str], feed: Callable[[IO[bytes]], None] | None = None,
+               output: Callable[[bytes], None] | None = None) -> FfmpegRun:
+    """Run ffmpeg with ``args`` (the binary first); ``feed`` writes its stdin if given;
+    ``output`` is handed what ffmpeg writes to its stdout, block by block, as it comes.
 
     Never raises for a non-zero exit: the caller classifies the failure from the log. The
     child dies with this process (:func:`_die_with_parent`) and :func:`stop_all` stops it.
+    An exception from ``feed`` or ``output`` kills ffmpeg and is raised once it is reaped.
     """
     proc = subprocess.Popen(
         list(args),
         stdin=subprocess.PIPE if feed else subprocess.DEVNULL,
-        stdout=subprocess.DEVNULL,
+        stdout=subprocess.PIPE if output else subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None,  # noqa: PLW1509
     )
     with _live_lock:
         _live.add(proc)
     try:
-        return _finish(proc, feed)
+        return _finish(proc, feed, output)
     finally:
         with _live_lock:
             _live.discard(proc)
@@ -196,34 +200,62 @@ def run_ffmpeg(args: Sequence[str], feed: Callable[[IO[bytes]], None] | None = N
             proc.wait()
 
 
-def _finish(proc: subprocess.Popen[bytes], feed: Callable[[IO[bytes]], None] | None) -> FfmpegRun:
+def _finish(proc: subprocess.Popen[bytes], feed: Callable[[IO[bytes]], None] | None,
+            output: Callable[[bytes], None] | None = None) -> FfmpegRun:
     run = FfmpegRun(returncode=-1)
     tail: deque[str] = deque(maxlen=_TAIL_LINES)
     reader = threading.Thread(target=_read_log, args=(proc.stderr, run.head, tail), daemon=True)
     reader.start()
-    feed_error: BaseException | None = None
+    errors: list[BaseException] = []
+    feeder = None
     if feed is not None:
-        assert proc.stdin is not None
+        feeder = threading.Thread(target=_feed, args=(proc, feed, errors), daemon=True)
+        if output is None:
+            feeder.run()  # in this thread
+            feeder = None
+        else:
+            feeder.start()
+    if output is not None:
         try:
-            feed(proc.stdin)
-        except BrokenPipeError:
-            pass  # ffmpeg stopped reading: its exit code and log say why
+            _drain(proc, output)
         except BaseException as exc:  # noqa: BLE001 - re-raised after ffmpeg is reaped
-            feed_error = exc
+            errors.append(exc)
             proc.kill()
-        finally:
-            try:
-                proc.stdin.close()
-            except BrokenPipeError:
-                pass
     run.returncode = proc.wait()
+    if feeder is not None:
+        feeder.join()
     reader.join()
-    if proc.stderr is not None:
-        proc.stderr.close()
+    for stream in (proc.stderr, proc.stdout):
+        if stream is not None:
+            stream.close()
     run.tail = list(tail)
-    if feed_error is not None:
-        raise feed_error
+    if errors:
+        raise errors[0]
     return run
+
+
+def _feed(proc: subprocess.Popen[bytes], feed: Callable[[IO[bytes]], None], errors: list[BaseException]) -> None:
+    """Write ffmpeg's stdin with ``feed``; a failure kills ffmpeg and is kept in ``errors``."""
+    assert proc.stdin is not None
+    try:
+        feed(proc.stdin)
+    except BrokenPipeError:
+        pass  # ffmpeg stopped reading: its exit code and log say why
+    except BaseException as exc:  # noqa: BLE001 - re-raised after ffmpeg is reaped
+        errors.append(exc)
+        proc.kill()
+    finally:
+        try:
+            proc.stdin.close()
+        except BrokenPipeError:
+            pass
+
+
+def _drain(proc: subprocess.Popen[bytes], output: Callable[[bytes], None]) -> None:
+    """Hand ``output`` what ffmpeg writes to stdout, in blocks of :data:`_OUTPUT_BLOCK` bytes."""
+    assert proc.stdout is not None
+    while block := proc.stdout.read(_OUTPUT_BLOCK):
+        output(block)
 
 
 def _read_log(stream: IO[bytes] | None, head: list[str], tail: deque[str]) -> None:

@@ -15,11 +15,12 @@ from pathlib import Path
 
 import numpy as np
 
+from ..core.codecs import CODECS
 from ..core.errors import ChunkingError
 from ..core.options import HEADER_MARGIN, ChunkOptions
 from ..core.records import AudioInfo, Chunk, EnergyProfile
 from ..core.speech import FRAME, SpeechMap
-from .energy import estimate_bytes_per_second, measure_energy
+from .energy import measure_energy
 
 _QUIET_TOLERANCE_DB = 3.0
 #: Speech probabilities this close count as equally unlikely; energy decides among them.
@@ -31,8 +32,13 @@ def plan_chunks(flac: str | os.PathLike[str] | AudioInfo, options: ChunkOptions 
     """Plan the chunks of a preprocessed FLAC file (see :func:`plan_from_energy`)."""
     options = options or ChunkOptions()
     path = flac.path if isinstance(flac, AudioInfo) else Path(flac)
-    profile = measure_energy(path)
-    return plan_from_energy(profile, options, estimate_bytes_per_second(path, options.codec), speech)
+    return plan_from_energy(measure_energy(path), options, upload_bytes_per_second(options), speech)
+
+
+def upload_bytes_per_second(options: ChunkOptions) -> float:
+    """The bytes a second of audio is planned to take when uploaded: the codec's ceiling, so
+    that a plan made while the file is still decoding is the plan made after."""
+    return CODECS[options.codec].bytes_per_second
 
 
 def plan_from_energy(profile: EnergyProfile, options: ChunkOptions, bytes_per_second: float,
@@ -40,26 +46,65 @@ def plan_from_energy(profile: EnergyProfile, options: ChunkOptions, bytes_per_se
     """Cut the audio near every ``target_seconds`` at the least speech-like, quietest point
     within the search window, keeping every chunk under the byte limit and over
     ``min_seconds`` (pure)."""
-    sr, total = profile.sample_rate, profile.total_samples
-    if total <= 0:
+    if profile.total_samples <= 0:
         raise ChunkingError("cannot plan chunks for empty audio")
-    overlap = round(options.overlap_seconds * sr)
-    max_span = (options.max_bytes - HEADER_MARGIN) / bytes_per_second * sr - overlap
-    target, window = _fit_target(options, max_span / sr)
-    target_n, window_n, min_n = int(target * sr), int(window * sr), round(options.min_seconds * sr)
-    cuts: list[int] = []
-    pos = 0
-    while total - pos > target_n:
-        ideal = pos + target_n
-        lo, hi = max(ideal - window_n, pos + min_n), min(ideal + window_n, total - min_n)
-        if lo > hi:
-            if total - pos <= max_span:
-                break  # fold the short tail into this chunk
-            ideal = pos + (total - pos) // 2
-            lo, hi = max(ideal - window_n, pos + min_n), min(ideal + window_n, total - min_n)
-        pos = quietest_point(profile, lo, hi, ideal, speech)
-        cuts.append(pos)
-    return _chunks_from_cuts(cuts, total, overlap, sr)
+    planner = ChunkPlanner(options, bytes_per_second, profile.sample_rate)
+    return planner.advance(profile, speech, profile.total_samples, final=True)
+
+
+class ChunkPlanner:
+    """The cuts of one audio stream, decided left to right as its audio arrives (pure).
+
+    :meth:`advance` takes the energy curve (and speech map) of the audio so far and returns the
+    chunks whose both cuts are now decided. A cut is decided only once everything it depends
+    on is known (the search window's energy and speech, and that the audio runs on past it),
+    so the cuts are the same however the audio arrives: all at once or block by block.
+    """
+
+    def __init__(self, options: ChunkOptions, bytes_per_second: float, sample_rate: int) -> None:
+        sr = sample_rate
+        self.sample_rate = sr
+        self.overlap = round(options.overlap_seconds * sr)
+        self.max_span = (options.max_bytes - HEADER_MARGIN) / bytes_per_second * sr - self.overlap
+        target, window = _fit_target(options, self.max_span / sr)
+        self.target_n, self.window_n, self.min_n = int(target * sr), int(window * sr), round(options.min_seconds * sr)
+        self.cuts: list[int] = []
+        self._given = 0
+        self._done = False
+
+    def can_cut(self, known: int, exact: int) -> bool:
+        """Whether :meth:`advance` with this much audio would decide another cut."""
+        pos = self.cuts[-1] if self.cuts else 0
+        ideal = pos + self.target_n
+        return (not self._done and known - pos > self.target_n
+                and ideal + self.window_n + max(self.min_n, self.overlap) < known and ideal + self.window_n < exact)
+
+    def advance(self, profile: EnergyProfile, speech: SpeechMap | None, known: int, final: bool = False,
+                exact: int | None = None) -> list[Chunk]:
+        """The chunks completed by the audio so far. ``known``: samples of audio there are
+        (the total, once ``final``); ``exact``: samples up to which ``profile`` and ``speech``
+        hold their final values (``known`` by default)."""
+        exact = known if exact is None else exact
+        total = known
+        pos = self.cuts[-1] if self.cuts else 0
+        while not self._done and total - pos > self.target_n:
+            ideal = pos + self.target_n
+            if not final and not self.can_cut(known, exact):
+                break  # the window, or what follows it, is not decoded yet
+            lo, hi = max(ideal - self.window_n, pos + self.min_n), min(ideal + self.window_n, total - self.min_n)
+            if lo > hi:
+                if total - pos <= self.max_span:
+                    break  # fold the short tail into this chunk
+                ideal = pos + (total - pos) // 2
+                lo, hi = max(ideal - self.window_n, pos + self.min_n), min(ideal + self.window_n, total - self.min_n)
+            pos = quietest_point(profile, lo, hi, ideal, speech)
+            self.cuts.append(pos)
+        if final:
+            self._done = True
+        chunks = _chunks_from_cuts(self.cuts, total, self.overlap, self.sample_rate)
+        ready = chunks if final else chunks[:len(self.cuts)]
+        fresh, self._given = ready[self._given:], len(ready)
+        return fresh
 
 
 def _fit_target(options: ChunkOptions, max_span_s: float) -> tuple[float, float]:

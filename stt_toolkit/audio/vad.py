@@ -13,8 +13,8 @@ flat: a batch's audio is read when its thread takes it up.
 from __future__ import annotations
 
 import os
-import threading
-from concurrent.futures import ThreadPoolExecutor
+from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
 from functools import lru_cache
 from typing import Any
 
@@ -76,37 +76,95 @@ def speech_map(flac: str | os.PathLike[str] | AudioInfo) -> SpeechMap:
         if f.samplerate != SAMPLE_RATE or f.channels != 1:
             raise ValueError(f"voice-activity detection needs 16 kHz mono audio, not {f.samplerate} Hz "
                              f"with {f.channels} channels")
-        frames = -(-f.frames // FRAME)
-        stripe = round(STRIPE_SECONDS * SAMPLE_RATE) // FRAME  # frames
-        warm = round(WARMUP_SECONDS * SAMPLE_RATE) // FRAME
-        probs = np.zeros(frames, dtype=np.float32)
-        starts = list(range(0, frames, stripe))
-        batches = [starts[i:i + BATCH] for i in range(0, len(starts), BATCH)]
-        reading = threading.Lock()
-
-        def run_batch(index: int, batch: list[int]) -> None:
-            audio = np.zeros((len(batch), (stripe + warm) * FRAME), dtype=np.float32)
-            with reading:
-                for row, s in zip(audio, batch):
-                    _read_frames(f, s - warm, row)
-            out = _run(audio, _session(index % THREADS))[:, warm:]
-            for s, row in zip(batch, out):
-                probs[s:s + stripe] = row[:frames - s]
-
-        with ThreadPoolExecutor(THREADS, thread_name_prefix="stt-vad") as pool:
-            list(pool.map(run_batch, range(len(batches)), batches))
-        return SpeechMap(probs, f.frames)
+        with VadStream() as vad:
+            for block in f.blocks(blocksize=1 << 18, dtype="float32"):
+                vad.feed(block)
+            return vad.finish()
 
 
-def _read_frames(f: sf.SoundFile, first: int, out: np.ndarray) -> None:
-    """Read the mono file from frame ``first`` into the zeroed ``out``, as far as it goes
-    (zeros stay before the start and past the end)."""
-    begin = max(0, first) * FRAME
-    at = begin - first * FRAME
-    count = min(len(out) - at, f.frames - begin)
-    if count > 0:
-        f.seek(begin)
-        f.read(count, dtype="float32", out=out[at:at + count])
+class VadStream:
+    """The voice-activity map of audio fed to it in order, block by block (for a decode still
+    running): each batch of stripes is handed to the worker threads as soon as its audio is
+    in, so the map is ready soon after the last block; :meth:`ready` gives the probabilities
+    decided so far. The results are those of the whole file analysed at once (the same
+    stripes in the same batches). A context manager: leaving it stops the workers."""
+
+    def __init__(self, max_waiting: int = THREADS + 1) -> None:
+        self._stripe = round(STRIPE_SECONDS * SAMPLE_RATE) // FRAME  # frames
+        self._warm = round(WARMUP_SECONDS * SAMPLE_RATE) // FRAME
+        self._pool = ThreadPoolExecutor(THREADS, thread_name_prefix="stt-vad")
+        self._max_waiting = max_waiting
+        self._pending: deque[tuple[int, Future[np.ndarray]]] = deque()
+        self._done: list[np.ndarray] = []
+        # the audio from the next batch's warm-up on, in blocks (joined when a batch is cut)
+        self._blocks: list[np.ndarray] = [np.zeros(self._warm * FRAME, dtype=np.float32)]
+        self._buffered = self._warm * FRAME
+        self._batch_first = 0  # frame where the next batch's first stripe starts
+        self._batches = 0
+        self.samples = 0
+
+    def __enter__(self) -> VadStream:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for _, future in self._pending:
+            future.cancel()
+        self._pool.shutdown(wait=True)
+
+    def feed(self, block: np.ndarray) -> None:
+        """Add mono float32 samples; runs every batch they complete (waiting when
+        ``max_waiting`` batches are queued: memory stays flat)."""
+        self._blocks.append(block)
+        self._buffered += len(block)
+        self.samples += len(block)
+        need = (BATCH * self._stripe + self._warm) * FRAME
+        while self._buffered >= need:
+            self._submit(BATCH)
+
+    @property
+    def frames_ready(self) -> int:
+        """How many frames, from the first on, have their probability (see :meth:`ready`)."""
+        while self._pending and self._pending[0][1].done():
+            self._done.append(self._pending.popleft()[1].result())
+        return sum(len(d) for d in self._done)
+
+    def ready(self) -> np.ndarray:
+        """The probabilities decided so far, from the first frame on."""
+        if self.frames_ready and len(self._done) > 1:
+            self._done = [np.concatenate(self._done)]
+        return self._done[0] if self._done else np.zeros(0, dtype=np.float32)
+
+    def finish(self) -> SpeechMap:
+        """The map of all the audio fed (call once, after the last block)."""
+        frames = -(-self.samples // FRAME)
+        left = -(-(frames - self._batch_first) // self._stripe)
+        if left > 0:
+            self._submit(left)
+        for _, future in self._pending:
+            self._done.append(future.result())
+        self._pending.clear()
+        probs = np.concatenate(self._done) if self._done else np.zeros(0, dtype=np.float32)
+        return SpeechMap(probs[:frames], self.samples)
+
+    def _submit(self, stripes: int) -> None:
+        """Hand the next batch of ``stripes`` stripes to a worker (zeros past the audio)."""
+        width = (self._stripe + self._warm) * FRAME
+        buffer = np.concatenate(self._blocks)
+        audio = np.zeros((stripes, width), dtype=np.float32)
+        for row in range(stripes):
+            part = buffer[row * self._stripe * FRAME:row * self._stripe * FRAME + width]
+            audio[row, :len(part)] = part
+        rest = buffer[stripes * self._stripe * FRAME:]
+        self._blocks, self._buffered = [rest], len(rest)
+        index = self._batches
+        self._batches += 1
+        self._batch_first += stripes * self._stripe
+        while len(self._pending) >= self._max_waiting:
+            self._done.append(self._pending.popleft()[1].result())
+        self._pending.append((index, self._pool.submit(self._run_batch, audio, index)))
+
+    def _run_batch(self, audio: np.ndarray, index: int) -> np.ndarray:
+        return _run(audio, _session(index % THREADS))[:, self._warm:].reshape(-1)
 
 
 def _run(audio: np.ndarray, session: Any) -> np.ndarray:

@@ -45,7 +45,11 @@ class SpeechMap:
     def spans(self, options: VadOptions = VadOptions()) -> tuple[Span, ...]:
         """The stretches of speech (seconds), padded by ``options.pad_seconds`` and merged
         where they touch."""
-        raw = _raw_spans(self.probs, options, FRAME / self.sample_rate)
+        return self.pad(_raw_spans(self.probs, options, FRAME / self.sample_rate), options)
+
+    def pad(self, raw: Sequence[Span], options: VadOptions) -> tuple[Span, ...]:
+        """``raw`` stretches padded by ``options.pad_seconds`` (within the file) and merged
+        where they touch."""
         padded: list[list[float]] = []
         for start, end in raw:
             start, end = max(0.0, start - options.pad_seconds), min(self.duration, end + options.pad_seconds)
@@ -72,9 +76,18 @@ def _raw_spans(probs: np.ndarray, options: VadOptions, frame_s: float) -> list[S
     """Speech starts at a frame over the threshold and ends after ``min_silence_seconds``
     under the threshold less the hysteresis; stretches shorter than ``min_speech_seconds``
     are dropped (Silero's rules, without padding)."""
+    spans, open_from = _closed_spans(probs, options)
+    if open_from is not None:
+        spans.append((open_from, len(probs)))
+    return [(a * frame_s, b * frame_s) for a, b in spans if (b - a) * frame_s >= options.min_speech_seconds]
+
+
+def _closed_spans(probs: np.ndarray, options: VadOptions) -> tuple[list[tuple[int, int]], int | None]:
+    """The stretches of speech (frames) that have ended within ``probs``, and the frame where
+    one still going at its end began (None if none is)."""
     low = options.threshold - _HYSTERESIS
-    min_silence = max(1, round(options.min_silence_seconds / frame_s))
-    spans: list[Span] = []
+    min_silence = max(1, round(options.min_silence_seconds / (FRAME / SAMPLE_RATE)))
+    spans: list[tuple[int, int]] = []
     start: int | None = None
     quiet_since: int | None = None
     for i, p in enumerate(probs.tolist()):
@@ -87,11 +100,30 @@ def _raw_spans(probs: np.ndarray, options: VadOptions, frame_s: float) -> list[S
         elif quiet_since is None:
             quiet_since = i
         elif i - quiet_since + 1 >= min_silence:
-            spans.append((start * frame_s, quiet_since * frame_s))
+            spans.append((start, quiet_since))
             start = quiet_since = None
-    if start is not None:
-        spans.append((start * frame_s, len(probs) * frame_s))
-    return [(a, b) for a, b in spans if b - a >= options.min_speech_seconds]
+    return spans, start
+
+
+def settled_skips(probs: np.ndarray, options: VadOptions = VadOptions(),
+                  sample_rate: int = SAMPLE_RATE) -> tuple[SkipMap, int]:
+    """What is sent of a file whose first ``len(probs)`` frames are analysed, while the rest is
+    not: the skip plan of what is known, and the sample before which that plan is the plan of
+    the whole file, whatever follows (a stretch of speech still going, or one that may start
+    next, can still join what is before it)."""
+    frame_s = FRAME / sample_rate
+    closed, open_from = _closed_spans(probs, options)
+    first_unknown = len(probs) if open_from is None else open_from
+    spans = [(a * frame_s, b * frame_s) for a, b in closed if (b - a) * frame_s >= options.min_speech_seconds]
+    while spans and spans[-1][1] + options.pad_seconds > len(probs) * frame_s:
+        first_unknown = min(first_unknown, round(spans.pop()[0] / frame_s))  # its padding reaches past the end
+    known = SpeechMap(np.asarray(probs)[:0], len(probs) * FRAME, sample_rate)
+    padded = known.pad(spans, options)
+    plan = SkipMap.plan(padded, len(probs) * FRAME, options, sample_rate, at_end=False)
+    keep = options.joint_seconds / 2
+    earliest = max(0, int((first_unknown * frame_s - options.pad_seconds - keep) * sample_rate) // FRAME * FRAME)
+    settled = earliest - int((options.min_skip_seconds - keep) * sample_rate) - 1
+    return plan, max(0, settled)
 
 
 @dataclass(frozen=True)
@@ -119,10 +151,11 @@ class SkipMap:
 
     @classmethod
     def plan(cls, spans: Sequence[Span], total_samples: int, options: VadOptions = VadOptions(),
-             sample_rate: int = SAMPLE_RATE) -> SkipMap:
+             sample_rate: int = SAMPLE_RATE, at_end: bool = True) -> SkipMap:
         """Keep every stretch of speech with ``options.joint_seconds / 2`` of what surrounds
         it, leaving out the rest of every non-speech stretch longer than
-        ``options.min_skip_seconds``; piece edges fall on :data:`FRAME` boundaries."""
+        ``options.min_skip_seconds``; piece edges fall on :data:`FRAME` boundaries.
+        ``at_end``: ``total_samples`` is where the file ends (not just how far it is known)."""
         keep = options.joint_seconds / 2
         gap_needed = (options.min_skip_seconds - 2 * keep) * sample_rate
         bounds: list[list[int]] = []
@@ -135,7 +168,7 @@ class SkipMap:
                 bounds.append([a, b])
         if bounds and bounds[0][0] <= gap_needed + keep * sample_rate:
             bounds[0][0] = 0  # non-speech at either end is left out only when as long
-        if bounds and total_samples - bounds[-1][1] <= gap_needed + keep * sample_rate:
+        if at_end and bounds and total_samples - bounds[-1][1] <= gap_needed + keep * sample_rate:
             bounds[-1][1] = total_samples
         pieces, sent = [], 0
         for a, b in bounds:

@@ -11,7 +11,8 @@ import asyncio
 import dataclasses
 import logging
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from typing import Optional, Union
 
 from ..assemble.context import previous_text, with_context
 from ..audio.encode import export_chunk
@@ -27,21 +28,30 @@ from .cache import ChunkCache
 log = logging.getLogger("stt_toolkit")
 
 
+#: Chunks as a live decode hands them out: each with its bytes, or None to export it from the
+#: file once that is written (over the byte limit: it is split then).
+ChunkStream = AsyncIterator[tuple[Chunk, Optional[ChunkAudio]]]
+Source = Union[str, "os.PathLike[str]", AudioInfo, "asyncio.Future[AudioInfo]"]
+
+
 async def transcribe_chunks(
-    flac: str | os.PathLike[str] | AudioInfo, chunks: Sequence[Chunk], engine: Engine,
+    flac: Source, chunks: Sequence[Chunk] | ChunkStream, engine: Engine,
     options: TranscribeOptions | None = None, chunk_options: ChunkOptions | None = None,
     max_pending: int = 16, cache: ChunkCache | None = None,
     on_chunk: Callable[[ChunkResult], None] | None = None, condition_on_previous: bool = False,
 ) -> list[ChunkResult]:
     """Export and transcribe ``chunks`` concurrently; results come back in time order.
 
-    The engine bounds the requests in flight; ``max_pending`` bounds the chunks exported
-    but not yet answered, so memory stays per chunk, not per file. With a ``cache``, a chunk
-    answered before (same audio, same parameters) is not sent again, and each new answer is
-    stored as soon as it arrives. ``on_chunk`` is called with every result. If any chunk
-    fails for good, the others are cancelled and the error is raised. With
-    ``condition_on_previous``, the chunks are sent one after another, each prompted with the
-    text before it (:mod:`stt_toolkit.assemble.context`).
+    ``chunks`` is a plan, or a stream of chunks with their bytes from a decode still running
+    (:func:`stt_toolkit.audio.live.decode_live`); then ``flac`` may be a future of the file,
+    needed only to split a chunk over the byte limit. The engine bounds the requests in
+    flight; ``max_pending`` bounds the chunks exported but not yet answered (a stream is read
+    only as fast as they are answered), so memory stays per chunk, not per file. With a
+    ``cache``, a chunk answered before (same audio, same parameters) is not sent again, and
+    each new answer is stored as soon as it arrives. ``on_chunk`` is called with every
+    result. If any chunk fails for good, the others are cancelled and the error is raised.
+    With ``condition_on_previous``, the chunks are sent one after another, each prompted with
+    the text before it (:mod:`stt_toolkit.assemble.context`).
     """
     options = options or TranscribeOptions()
     chunk_options = chunk_options or ChunkOptions()
@@ -49,23 +59,33 @@ async def transcribe_chunks(
     pending = asyncio.Semaphore(max_pending)
     done: list[ChunkResult] = []
 
-    async def run(chunk: Chunk) -> list[ChunkResult]:
-        async with pending:
-            try:
-                audio = await asyncio.to_thread(export_chunk, flac, chunk, chunk_options.codec,
+    async def run(chunk: Chunk, audio: ChunkAudio | None = None, held: bool = False) -> list[ChunkResult]:
+        """Send one chunk, holding a pending slot (``held``: taken already) until it is answered."""
+        if not held:
+            await pending.acquire()
+        owns = True
+        try:
+            if audio is None:
+                audio = await asyncio.to_thread(export_chunk, await _ready(flac), chunk, chunk_options.codec,
                                                 chunk_options.max_bytes)
-                asked = options
-                if condition_on_previous:
-                    asked = with_context(options, previous_text(done, chunk.start_seconds))
-                result = await _answer(engine, audio, asked, cache)
-                done.append(result)
-                if on_chunk:
-                    on_chunk(result)
-                return [result]
-            except (ChunkTooLarge, PayloadTooLarge) as exc:
-                log.info("chunk %s is too large (%s): splitting it", chunk.name, exc)
-                profile = await asyncio.to_thread(measure_energy, flac, chunk.start, chunk.end)
-                halves = split_chunk(chunk, profile, chunk_options)
+            asked = options
+            if condition_on_previous:
+                asked = with_context(options, previous_text(done, chunk.start_seconds))
+            result = await _answer(engine, audio, asked, cache)
+            done.append(result)
+            if on_chunk:
+                on_chunk(result)
+            return [result]
+        except (ChunkTooLarge, PayloadTooLarge) as exc:
+            log.info("chunk %s is too large (%s): splitting it", chunk.name, exc)
+            pending.release()  # while the file is still being written, hold no slot
+            owns = False
+            path = await _ready(flac)
+            profile = await asyncio.to_thread(measure_energy, path, chunk.start, chunk.end)
+            halves = split_chunk(chunk, profile, chunk_options)
+        finally:
+            if owns:
+                pending.release()
         return await in_turn(halves) if condition_on_previous else await at_once(halves)
 
     async def at_once(group: Sequence[Chunk]) -> list[ChunkResult]:
@@ -74,17 +94,72 @@ async def transcribe_chunks(
     async def in_turn(group: Sequence[Chunk]) -> list[ChunkResult]:
         return [r for c in group for r in await run(c)]
 
-    if condition_on_previous:
-        return await in_turn(sorted(chunks, key=lambda c: c.start))
-    tasks = [asyncio.ensure_future(run(c)) for c in chunks]
+    if not isinstance(chunks, Sequence):
+        nested = await _from_stream(chunks, run, pending, condition_on_previous)
+    elif condition_on_previous:
+        nested = [await in_turn(sorted(chunks, key=lambda c: c.start))]
+    else:
+        nested = await _all_of([asyncio.ensure_future(run(c)) for c in chunks])
+    return sorted((r for group in nested for r in group), key=lambda r: (r.chunk.start, r.chunk.end))
+
+
+Run = Callable[[Chunk, Optional[ChunkAudio], bool], Awaitable[list[ChunkResult]]]
+
+
+async def _from_stream(stream: ChunkStream, run: Run, pending: asyncio.Semaphore,
+                       in_turn: bool) -> list[list[ChunkResult]]:
+    """Run every chunk of ``stream`` as it comes, taking the next only when a slot is free;
+    the first failure stops the rest and is raised."""
+    tasks: list[asyncio.Future[list[ChunkResult]]] = []
+    failed: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+    def watch(task: asyncio.Future[list[ChunkResult]]) -> None:
+        if not task.cancelled() and task.exception() is not None and not failed.done():
+            failed.set_exception(task.exception())  # type: ignore[arg-type]
+            failed.exception()  # retrieved: it is raised by whoever awaits it first
+
+    async def pull() -> None:
+        while True:
+            await pending.acquire()
+            item = await anext(stream, None)
+            if item is None:
+                pending.release()
+                return
+            task = asyncio.ensure_future(run(item[0], item[1], True))
+            task.add_done_callback(watch)
+            tasks.append(task)
+            if in_turn:
+                await asyncio.wait([task])
+
+    puller = asyncio.ensure_future(pull())
+    puller.add_done_callback(lambda t: watch(t))  # type: ignore[arg-type]
     try:
-        nested = await asyncio.gather(*tasks)
+        await asyncio.wait([puller, failed], return_when=asyncio.FIRST_COMPLETED)
+        if failed.done():
+            failed.result()
+        return await _all_of(tasks)
+    finally:
+        if not failed.done():
+            failed.cancel()
+        for task in (puller, *tasks):
+            task.cancel()
+        await asyncio.gather(puller, *tasks, return_exceptions=True)
+
+
+async def _all_of(tasks: list[asyncio.Future[list[ChunkResult]]]) -> list[list[ChunkResult]]:
+    """Every task's result; on the first failure the others are cancelled and it is raised."""
+    try:
+        return await asyncio.gather(*tasks)
     except BaseException:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         raise
-    return sorted((r for group in nested for r in group), key=lambda r: (r.chunk.start, r.chunk.end))
+
+
+async def _ready(flac: Source) -> str | os.PathLike[str] | AudioInfo:
+    """The file chunks are exported from, once it is written."""
+    return await flac if isinstance(flac, asyncio.Future) else flac
 
 
 async def _answer(engine: Engine, audio: ChunkAudio, options: TranscribeOptions,

@@ -9,8 +9,8 @@ half alone, for dry runs (:func:`plan_audio`) and ``prepare``.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import dataclasses
+import functools
 import logging
 import os
 import tempfile
@@ -22,16 +22,14 @@ from ..assemble.gaps import mark_unheard
 from ..assemble.merge import merge
 from ..assemble.speakers import with_speakers
 from ..assemble.speech import flag_non_speech, restore_skipped
-from ..audio.condense import write_sent_audio
-from ..audio.decode import AudioInput, preprocess
+from ..audio.decode import AudioInput
 from ..audio.energy import measure_energy
 from ..audio.plan import plan_chunks
-from ..audio.vad import speech_map
+from ..audio.live import Emit, LiveAudio, decode_live
 from ..core.billing import billed_seconds
 from ..core.errors import SttError
 from ..core.options import ChunkOptions, QualityOptions, RunOptions, VadOptions
-from ..core.records import AudioInfo, Chunk, ChunkResult
-from ..core.speech import SkipMap, SpeechMap
+from ..core.records import AudioInfo, Chunk, ChunkResult, EnergyProfile, SpeakerTurn
 from ..core.transcript import Transcript
 from ..engines import diarizer_for
 from ..engines.base import Engine
@@ -41,6 +39,7 @@ from .chunks import chunks_usage, transcribe_chunks
 from .lock import temp_prefix
 from .repairs import fill_gaps, retry_flagged
 from .speakers import speaker_turns
+from .stream import LiveDecode
 
 log = logging.getLogger("stt_toolkit")
 
@@ -57,44 +56,28 @@ class FileHooks:
     decode_slots: asyncio.Semaphore | None = None
 
 
-@dataclass(frozen=True)
-class PlannedAudio:
-    """A decoded input and what is sent of it: ``info``, the whole file; ``speech``, its
-    voice-activity map (None without one); ``skips``, the pieces sent (all of it unless
-    non-speech is skipped); ``sent``, the audio of those pieces end to end (``info`` itself
-    when nothing is left out); ``chunks``, the plan of ``sent``, cut where speech is least
-    likely."""
-
-    info: AudioInfo
-    speech: SpeechMap | None
-    skips: SkipMap
-    sent: AudioInfo
-    chunks: list[Chunk]
+#: A decoded input and what is sent of it (see :class:`~stt_toolkit.audio.live.LiveAudio`).
+PlannedAudio = LiveAudio
 
 
 def decode_and_plan(audio: AudioInput, flac: str | os.PathLike[str], chunk_options: ChunkOptions,
                     strict: bool = True, name: str | None = None, vad: VadOptions | None = None,
-                    skip: bool = False) -> PlannedAudio:
+                    skip: bool = False, emit: Emit | None = None) -> PlannedAudio:
     """Decode ``audio`` to the 16 kHz FLAC ``flac``, find its speech (with ``vad``) and plan
     its chunks; with ``skip``, non-speech longer than ``vad.min_skip_seconds`` is left out of
-    the chunks (their audio is written beside ``flac``)."""
-    info = preprocess(audio, flac, strict=strict, name=name)
+    the chunks (their audio is written beside ``flac``). With ``emit``, each chunk is encoded
+    and handed to it as soon as it is decided, while the rest still decodes."""
+    planned = decode_live(audio, flac, chunk_options, emit, strict=strict, name=name, vad=vad, skip=skip and bool(vad))
+    info = planned.info
     for warning in info.decode_warnings[-1:]:  # strict=False: say what was damaged, once
         log.warning("%s: damaged, kept what decodes (%s)", info.source, warning)
-    speech = speech_map(info) if vad else None
-    whole = SkipMap.whole(info.frames)
-    if vad is None or speech is None or not skip:
-        return PlannedAudio(info, speech, whole, info, plan_chunks(info, chunk_options, speech))
-    skips = SkipMap.plan(speech.spans(vad), info.frames, vad)
-    if not skips.skips_anything:
-        return PlannedAudio(info, speech, whole, info, plan_chunks(info, chunk_options, speech))
-    if not skips.sent_samples:
-        log.warning("%s: no speech found, nothing sent (--no-skip-silence sends it all)", info.source)
-        return PlannedAudio(info, speech, skips, dataclasses.replace(info, duration=0.0, frames=0), [])
-    sent = write_sent_audio(info, skips, Path(flac).with_name(Path(flac).stem + ".sent.flac"))
-    log.info("%s: %.0f s of %.0f s is speech; %.0f s sent", info.source, speech.speech_seconds(vad),
-             info.duration, sent.duration)
-    return PlannedAudio(info, speech, skips, sent, plan_chunks(sent, chunk_options, speech.sent(skips)))
+    if planned.skips.skips_anything and planned.speech is not None and vad is not None:
+        if not planned.skips.sent_samples:
+            log.warning("%s: no speech found, nothing sent (--no-skip-silence sends it all)", info.source)
+        else:
+            log.info("%s: %.0f s of %.0f s is speech; %.0f s sent", info.source, planned.speech.speech_seconds(vad),
+                     info.duration, planned.sent.duration)
+    return planned
 
 
 async def transcribe_audio(audio: AudioInput, engine: Engine, options: RunOptions = RunOptions(), *,
@@ -118,30 +101,44 @@ async def transcribe_audio(audio: AudioInput, engine: Engine, options: RunOption
         diarizer = diarizer_for(options, beside=engine)
     vad = options.vad_options()
     with tempfile.TemporaryDirectory(prefix=temp_prefix()) as tmp:
-        slots = hooks.decode_slots or contextlib.nullcontext()
-        async with slots:
-            planned = await asyncio.to_thread(decode_and_plan, audio, Path(tmp) / "audio.flac",
-                                              options.chunk_options(), options.strict, name,
-                                              vad if options.vad else None, options.skips_silence)
-        if hooks.on_decoded:
-            hooks.on_decoded(planned.sent, planned.chunks)
-        found = (asyncio.ensure_future(speaker_turns(planned.info, diarizer, options, hooks.cache))
+        live = LiveDecode(functools.partial(decode_and_plan, audio, Path(tmp) / "audio.flac", options.chunk_options(),
+                                            options.strict, name, vad if options.vad else None,
+                                            options.skips_silence), hooks.decode_slots)
+        live.task.add_done_callback(functools.partial(_decoded, hooks))
+        found = (asyncio.ensure_future(_speakers_once_decoded(live, diarizer, options, hooks.cache))
                  if diarizer is not None and options.labels_speakers else None)
         try:
-            results = await transcribe_chunks(planned.sent, planned.chunks, engine, asked, options.chunk_options(),
+            results = await transcribe_chunks(live.sent, live.chunks(), engine, asked, options.chunk_options(),
                                               cache=hooks.cache, on_chunk=hooks.on_chunk,
                                               condition_on_previous=options.condition_on_previous)
+            planned = await live.task
             retry = (retry_engine or engine) if options.retries else None
             speech = planned.speech.sent(planned.skips).spans(vad) if planned.speech else None
-            transcript = await merge_results(results, planned.sent, engine, options, quality, retry, speech)
+            transcript = await merge_results(results, planned.sent, engine, options, quality, retry, speech,
+                                             planned.profile)
             transcript = in_file_time(transcript, planned, vad)
             if found is None:
                 return transcript
             return with_speakers(transcript, await found, options.speaker_names or ())
         finally:
+            await live.stop()
             if found is not None and not found.done():
                 found.cancel()
                 await asyncio.gather(found, return_exceptions=True)  # its thread ends with its window
+
+
+def _decoded(hooks: FileHooks, task: asyncio.Future[PlannedAudio]) -> None:
+    """Tell ``hooks.on_decoded`` once the decode has ended well."""
+    if hooks.on_decoded and not task.cancelled() and task.exception() is None:
+        planned = task.result()
+        hooks.on_decoded(planned.sent, planned.chunks)
+
+
+async def _speakers_once_decoded(live: LiveDecode, diarizer: Diarizer, options: RunOptions,
+                                 cache: ChunkCache | None) -> list[SpeakerTurn]:
+    """The speakers of the file, found beside the uploads once it is decoded."""
+    planned = await live.task
+    return await speaker_turns(planned.info, diarizer, options, cache)
 
 
 def in_file_time(transcript: Transcript, planned: PlannedAudio, vad: VadOptions) -> Transcript:
@@ -158,15 +155,18 @@ def in_file_time(transcript: Transcript, planned: PlannedAudio, vad: VadOptions)
 
 async def merge_results(results: list[ChunkResult], info: AudioInfo, engine: Engine, options: RunOptions,
                         quality: QualityOptions = QualityOptions(), retry: Engine | None = None,
-                        speech: Sequence[tuple[float, float]] | None = None) -> Transcript:
+                        speech: Sequence[tuple[float, float]] | None = None,
+                        profile: EnergyProfile | None = None) -> Transcript:
     """Merge a file's chunk results, then (with ``options.fill_gaps``) recover skipped speech
     and (with a ``retry`` engine) retry flagged segments; speech left without words is noted
     in ``unheard_speech``. ``speech``: the voice-activity map's stretches of speech in the
-    audio of ``info``, if there is one (only speech is sent again or called unheard)."""
+    audio of ``info``, if there is one (only speech is sent again or called unheard);
+    ``profile``: its energy curve, if measured already."""
     transcript = merge(results, info.duration, chunks_usage(results, engine.bills), options, quality)
     if not info.frames:
         return transcript  # nothing was sent
-    profile = await asyncio.to_thread(measure_energy, info.path)  # one pass, for gap filling and the net
+    if profile is None:  # one pass, for gap filling and the net
+        profile = await asyncio.to_thread(measure_energy, info.path)
     asked = options.transcribe_options()
     if options.fill_gaps:
         transcript = await fill_gaps(transcript, info.path, engine, asked, quality, profile=profile, speech=speech)
