@@ -1,13 +1,14 @@
-"""Stage 1 and 2 while the decode runs: chunks are planned and encoded as the audio arrives.
+"""Stage 1 and 2 while the decode runs: chunks are planned as the audio arrives.
 
 :func:`decode_live` decodes an input (:func:`~.decode.preprocess_streaming`) and, block by
 block, finds its speech (:class:`~.vad.VadStream`), settles what of it is sent
 (:func:`~stt_toolkit.core.speech.settled_skips`, :class:`~.condense.SentStream`), measures the
 energy of what is sent (:class:`~.energy.EnergyMeter`) and decides each cut as soon as its
-search window is known (:class:`~.plan.ChunkPlanner`); each chunk is encoded and handed to
-``emit`` at once, so the first requests go out while the rest of the file decodes. The cuts,
-the chunks' bytes and the files written are those the whole-file path makes (the tests
-compare). Memory stays flat: only the audio not yet handed out is held.
+search window is known (:class:`~.plan.ChunkPlanner`); each chunk is handed to ``emit`` with
+its samples at once (the uploader encodes them: this thread keeps reading ffmpeg's output), so
+the first requests go out while the rest of the file decodes. The cuts, the chunks' samples
+and the files written are those the whole-file path makes (the tests compare). Memory stays
+flat: only the audio not yet handed out is held.
 """
 
 from __future__ import annotations
@@ -22,20 +23,17 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
-from ..core.errors import ChunkTooLarge
 from ..core.options import ChunkOptions, VadOptions
-from ..core.records import SAMPLE_RATE, AudioInfo, Chunk, ChunkAudio, EnergyProfile
+from ..core.records import SAMPLE_RATE, AudioInfo, Chunk, EnergyProfile
 from ..core.speech import FRAME, SkipMap, SpeechMap, settled_skips
 from .condense import SentStream
 from .decode import AudioInput, preprocess_streaming
-from .encode import encode_chunk
 from .energy import EnergyMeter
 from .plan import ChunkPlanner, upload_bytes_per_second
 from .vad import VadStream
 
-#: What a live decode hands on: a chunk, and its bytes (None when over the byte limit: it is
-#: split once the whole file is written).
-Emit = Callable[[Chunk, "ChunkAudio | None"], None]
+#: What a live decode hands on: a chunk, and its 16 kHz int16 samples.
+Emit = Callable[[Chunk, np.ndarray], None]
 
 
 @dataclass(frozen=True)
@@ -91,7 +89,7 @@ def decode_live(audio: AudioInput, flac: str | Path, options: ChunkOptions, emit
     """Decode ``audio`` to the 16 kHz FLAC ``flac`` and hand out its chunks as they are
     decided (see the module docstring); with ``vad``, cut where speech is least likely and,
     with ``skip``, leave out non-speech (the speech alone is written beside ``flac``). Without
-    ``emit``, the chunks are planned, not encoded (a dry run)."""
+    ``emit``, the chunks are only planned (a dry run)."""
     sent_path = Path(flac).with_name(Path(flac).stem + ".sent.flac")
     with contextlib.ExitStack() as stack:
         stream = stack.enter_context(VadStream()) if vad is not None else None
@@ -203,11 +201,5 @@ class _Live:
     def _emit(self, chunk: Chunk) -> None:
         self.chunks.append(chunk)
         if self.emit is not None:
-            samples = self.sent_tape.read(chunk.start, chunk.end)
-            try:
-                audio: ChunkAudio | None = encode_chunk(chunk, samples, SAMPLE_RATE, self.options.codec,
-                                                        self.options.max_bytes)
-            except ChunkTooLarge:
-                audio = None
-            self.emit(chunk, audio)
+            self.emit(chunk, self.sent_tape.read(chunk.start, chunk.end))
         self.sent_tape.drop_before(chunk.keep_end - self.planner.overlap // 2)  # where the next chunk starts

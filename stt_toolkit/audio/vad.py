@@ -28,6 +28,9 @@ from ..core.speech import FRAME, SpeechMap
 #: Seconds of audio in one stripe, and stripes run side by side.
 STRIPE_SECONDS = 20.0
 BATCH = 16
+#: Stripes in the first batches (then :data:`BATCH`): a live decode has the first minutes'
+#: map sooner. A stripe's probabilities do not depend on the batch it runs in.
+RAMP = (2, 2, 4, 8)
 #: Batches run at once (each on a core).
 THREADS = max(1, min(2, os.cpu_count() or 1))
 #: Audio before a stripe that the model hears first, its answers thrown away (32 frames).
@@ -117,9 +120,8 @@ class VadStream:
         self._blocks.append(block)
         self._buffered += len(block)
         self.samples += len(block)
-        need = (BATCH * self._stripe + self._warm) * FRAME
-        while self._buffered >= need:
-            self._submit(BATCH)
+        while self._buffered >= (self._next_size() * self._stripe + self._warm) * FRAME:
+            self._submit(self._next_size())
 
     @property
     def frames_ready(self) -> int:
@@ -137,14 +139,17 @@ class VadStream:
     def finish(self) -> SpeechMap:
         """The map of all the audio fed (call once, after the last block)."""
         frames = -(-self.samples // FRAME)
-        left = -(-(frames - self._batch_first) // self._stripe)
-        if left > 0:
-            self._submit(left)
+        while (left := -(-(frames - self._batch_first) // self._stripe)) > 0:
+            self._submit(min(left, self._next_size()))
         for _, future in self._pending:
             self._done.append(future.result())
         self._pending.clear()
         probs = np.concatenate(self._done) if self._done else np.zeros(0, dtype=np.float32)
         return SpeechMap(probs[:frames], self.samples)
+
+    def _next_size(self) -> int:
+        """Stripes in the next batch."""
+        return RAMP[self._batches] if self._batches < len(RAMP) else BATCH
 
     def _submit(self, stripes: int) -> None:
         """Hand the next batch of ``stripes`` stripes to a worker (zeros past the audio)."""

@@ -14,23 +14,24 @@ import os
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from typing import Optional, Union
 
+import numpy as np
+
 from ..assemble.context import previous_text, with_context
-from ..audio.encode import export_chunk
+from ..audio.encode import encode_chunk, export_chunk
 from ..audio.energy import measure_energy
 from ..audio.plan import split_chunk
 from ..core.billing import Usage, answered, total
 from ..core.errors import ChunkTooLarge, PayloadTooLarge
 from ..core.options import ChunkOptions, TranscribeOptions
-from ..core.records import AudioInfo, Chunk, ChunkAudio, ChunkResult
+from ..core.records import SAMPLE_RATE, AudioInfo, Chunk, ChunkAudio, ChunkResult
 from ..engines.base import Engine
 from .cache import ChunkCache
 
 log = logging.getLogger("stt_toolkit")
 
 
-#: Chunks as a live decode hands them out: each with its bytes, or None to export it from the
-#: file once that is written (over the byte limit: it is split then).
-ChunkStream = AsyncIterator[tuple[Chunk, Optional[ChunkAudio]]]
+#: Chunks as a live decode hands them out, each with its 16 kHz int16 samples.
+ChunkStream = AsyncIterator[tuple[Chunk, np.ndarray]]
 Source = Union[str, "os.PathLike[str]", AudioInfo, "asyncio.Future[AudioInfo]"]
 
 
@@ -59,15 +60,20 @@ async def transcribe_chunks(
     pending = asyncio.Semaphore(max_pending)
     done: list[ChunkResult] = []
 
-    async def run(chunk: Chunk, audio: ChunkAudio | None = None, held: bool = False) -> list[ChunkResult]:
-        """Send one chunk, holding a pending slot (``held``: taken already) until it is answered."""
+    async def run(chunk: Chunk, samples: np.ndarray | None = None, held: bool = False) -> list[ChunkResult]:
+        """Send one chunk (encoding its ``samples`` if given, else exported from the file),
+        holding a pending slot (``held``: taken already) until it is answered."""
         if not held:
             await pending.acquire()
         owns = True
         try:
-            if audio is None:
+            if samples is None:
                 audio = await asyncio.to_thread(export_chunk, await _ready(flac), chunk, chunk_options.codec,
                                                 chunk_options.max_bytes)
+            else:
+                audio = await asyncio.to_thread(encode_chunk, chunk, samples, SAMPLE_RATE, chunk_options.codec,
+                                                chunk_options.max_bytes)
+                samples = None
             asked = options
             if condition_on_previous:
                 asked = with_context(options, previous_text(done, chunk.start_seconds))
@@ -103,7 +109,7 @@ async def transcribe_chunks(
     return sorted((r for group in nested for r in group), key=lambda r: (r.chunk.start, r.chunk.end))
 
 
-Run = Callable[[Chunk, Optional[ChunkAudio], bool], Awaitable[list[ChunkResult]]]
+Run = Callable[[Chunk, Optional[np.ndarray], bool], Awaitable[list[ChunkResult]]]
 
 
 async def _from_stream(stream: ChunkStream, run: Run, pending: asyncio.Semaphore,

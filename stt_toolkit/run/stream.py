@@ -14,10 +14,11 @@ import concurrent.futures
 import contextlib
 import threading
 from collections.abc import AsyncIterator, Callable
-from typing import Optional
+
+import numpy as np
 
 from ..audio.live import Emit, LiveAudio
-from ..core.records import AudioInfo, Chunk, ChunkAudio
+from ..core.records import AudioInfo, Chunk
 
 _POLL_SECONDS = 0.2
 
@@ -32,7 +33,7 @@ class LiveDecode:
     def __init__(self, decode: Callable[[Emit], LiveAudio],
                  slots: asyncio.Semaphore | None = None) -> None:
         self._loop = asyncio.get_running_loop()
-        self._queue: asyncio.Queue[tuple[Chunk, Optional[ChunkAudio]]] = asyncio.Queue(maxsize=1)
+        self._queue: asyncio.Queue[tuple[Chunk, np.ndarray]] = asyncio.Queue(maxsize=1)
         self._stopped = threading.Event()
         self.task: asyncio.Future[LiveAudio] = asyncio.ensure_future(self._run(decode, slots))
         #: the audio sent, once written whole (chunks over the byte limit are split from it)
@@ -54,9 +55,9 @@ class LiveDecode:
         else:
             self.sent.set_result(task.result().sent)
 
-    def _put(self, chunk: Chunk, audio: ChunkAudio | None) -> None:
+    def _put(self, chunk: Chunk, samples: np.ndarray) -> None:
         """From the decode thread: wait until the uploader takes the chunk."""
-        handed = asyncio.run_coroutine_threadsafe(self._queue.put((chunk, audio)), self._loop)
+        handed = asyncio.run_coroutine_threadsafe(self._queue.put((chunk, samples)), self._loop)
         while True:
             try:
                 handed.result(timeout=_POLL_SECONDS)
@@ -66,7 +67,7 @@ class LiveDecode:
                     handed.cancel()
                     raise Stopped from None
 
-    async def chunks(self) -> AsyncIterator[tuple[Chunk, ChunkAudio | None]]:
+    async def chunks(self) -> AsyncIterator[tuple[Chunk, np.ndarray]]:
         """The chunks in the order they are decided; raises the decode's error, if any, after
         the chunks it handed out before failing."""
         while True:
