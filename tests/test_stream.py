@@ -4,7 +4,9 @@ files of the whole-file path: real ffmpeg, the real VAD, the loopback API server
 from __future__ import annotations
 
 import asyncio
+import os
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -181,3 +183,29 @@ def test_the_tape_keeps_only_what_is_still_needed() -> None:
     assert sum(len(b) for _, b in tape._blocks) == 580  # nothing before 420 is held
     with pytest.raises(ValueError):
         tape.read(400, 430)
+
+
+def test_chunks_sent_before_damage_is_found_are_not_paid_for_again(long_mp3: Path, tmp_path: Path) -> None:
+    """A cut-off file is found damaged only when its decode ends, after its first chunks went
+    out; their answers stay in the resume cache, so taking what decodes (``--no-strict``)
+    does not send them again."""
+    folder = tmp_path / "in"
+    folder.mkdir()
+    data = long_mp3.read_bytes()
+    (folder / "cut.mp3").write_bytes(data[:len(data) * 2 // 3])
+    out = tmp_path / "out"
+    with FakeWhisperServer() as server:
+        def run(*flags: str) -> subprocess.CompletedProcess[str]:
+            return subprocess.run([sys.executable, "-m", "stt_toolkit", "transcribe", str(folder), "-o", str(out),
+                                   "--engine", "groq", "--no-vad", "--chunk-seconds", "40", *flags],
+                                  capture_output=True, text=True, timeout=300,
+                                  env={**os.environ, "GROQ_API_KEY": KEY, "GROQ_BASE_URL": server.url})
+        first = run()
+        assert first.returncode == 1 and "truncated" in first.stderr and "Traceback" not in first.stderr
+        sent_before = len(server.records)
+        assert sent_before >= 2  # sent while decoding
+        second = run("--no-strict")
+        assert second.returncode == 0, second.stderr
+        shas = [r.file_sha for r in server.records]
+        assert len(shas) == len(set(shas))  # no chunk was sent twice
+        assert (out / "cut.srt").exists()

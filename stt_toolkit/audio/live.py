@@ -98,8 +98,8 @@ def decode_live(audio: AudioInput, flac: str | Path, options: ChunkOptions, emit
                   if skip and vad is not None else None)
         live = _Live(options, emit, stream, vad, writer)
         info = preprocess_streaming(audio, flac, live.feed, strict=strict, name=name)
-        return live.finish(info, sent_path)
-    raise AssertionError("unreachable")  # pragma: no cover - for type checkers
+        found = live.finish(info, sent_path)
+    return found
 
 
 class _Live:
@@ -128,15 +128,15 @@ class _Live:
             self.vad.feed(samples)
         if not self.skipping:
             self._sent(block, samples)
-        else:
+        else:  # skipping needs the map: send on what of the file is settled
+            assert self.vad is not None and self.vad_options is not None
             self.file_tape.append(block)
-            probs = self.vad.ready() if self.vad is not None else np.zeros(0, dtype=np.float32)
-            if len(probs) > self._analysed:
+            if self.vad.frames_ready > self._analysed:
+                probs = self.vad.ready()
                 self._analysed = len(probs)
-                assert self.vad_options is not None
                 self.skips, settled = settled_skips(probs, self.vad_options)
-                self._take(settled, probs, final=False)
-        self._plan(final=False)
+                self._take(settled, final=False)
+        self._plan()
 
     def finish(self, info: AudioInfo, sent_path: Path) -> LiveAudio:
         """Hand out the last chunks once the decode has ended; what was found."""
@@ -144,7 +144,7 @@ class _Live:
         sent = info
         if self.skipping and speech is not None and self.vad_options is not None:
             self.skips = SkipMap.plan(speech.spans(self.vad_options), info.frames, self.vad_options)
-            self._take(info.frames, speech.probs, final=True)
+            self._take(info.frames, final=True)
             assert self.writer is not None
             self.writer.close()
             if self.skips.skips_anything:
@@ -157,14 +157,14 @@ class _Live:
             sent_path.unlink(missing_ok=True)
         if self.energy.samples != sent.frames:
             raise RuntimeError(f"{info.source}: {self.energy.samples} samples were planned of {sent.frames} sent")
-        self.speech_sent = speech.sent(self.skips) if speech is not None else None
         profile = self.energy.profile(sent.frames, final=True)
         if sent.frames:
-            for chunk in self.planner.advance(profile, self.speech_sent, sent.frames, final=True):
+            speech_sent = speech.sent(self.skips) if speech is not None else None
+            for chunk in self.planner.advance(profile, speech_sent, sent.frames, final=True):
                 self._emit(chunk)
         return LiveAudio(info, speech, self.skips, sent, self.chunks, profile)
 
-    def _take(self, settled: int, probs: np.ndarray, final: bool) -> None:
+    def _take(self, settled: int, final: bool) -> None:
         """Send on what of the file is settled, as the sent audio."""
         for block in self.stream.take(self.skips, settled, self.file_tape.read, final):
             self._sent(block, block.astype(np.float32) / 32768.0)
@@ -176,7 +176,7 @@ class _Live:
         if self.writer is not None:
             self.writer.write(block)
 
-    def _plan(self, final: bool) -> None:
+    def _plan(self) -> None:
         """Hand out every chunk the audio so far decides."""
         known = self.energy.samples
         exact = self.energy.exact_until()
@@ -185,7 +185,7 @@ class _Live:
         if not self.planner.can_cut(known, exact):
             return
         speech = SpeechMap(self._sent_probs(), known) if self.vad is not None else None
-        for chunk in self.planner.advance(self.energy.profile(), speech, known, final=final, exact=exact):
+        for chunk in self.planner.advance(self.energy.profile(), speech, known, exact=exact):
             self._emit(chunk)
 
     def _sent_probs(self) -> np.ndarray:
