@@ -94,6 +94,10 @@ def _print_summary(summary: BatchSummary, missing: list[str]) -> None:
     models = summary.billed_by_model
     priced = summary.model if len(models) <= 1 else ", ".join(f"{m}: {s:.0f} s" for m, s in models.items())
     cost = f", estimated cost ${summary.cost:.4f} ({priced})" if summary.billed_seconds else ""
+    abandoned, maybe = summary.possibly_billed
+    if abandoned:
+        cost += (f"; possibly billed: {abandoned} request{'s' * (abandoned != 1)} given up on after "
+                 f"sending, {maybe:.0f} s")
     for outcome in summary.outcomes:
         if outcome.transcript is not None and outcome.transcript.speakers:
             shares = ", ".join(f"{s.name} {s.share:.0%}" for s in outcome.transcript.speakers)

@@ -33,7 +33,9 @@ def cost(seconds_by_model: Mapping[str, float], prices: Mapping[str, float] = PR
 @dataclass(frozen=True)
 class Usage:
     """What was sent and billed: audio seconds sent, seconds billed (by model too), requests
-    made (every attempt), retries, and requests that failed."""
+    made (every attempt), retries, and requests that failed. ``abandoned_requests`` were given
+    up on after they were sent (a stalled answer, cut at its deadline): the server may bill
+    them all the same, for ``possibly_billed_seconds`` in all (not in ``billed_seconds``)."""
 
     audio_seconds: float = 0.0
     billed_seconds: float = 0.0
@@ -42,6 +44,8 @@ class Usage:
     #: ``billed_seconds`` by model (a retry model may be priced differently).
     billed_by_model: dict[str, float] = field(default_factory=dict)
     failed_requests: int = 0
+    abandoned_requests: int = 0
+    possibly_billed_seconds: float = 0.0
 
     def __add__(self, other: Usage) -> Usage:
         return total((self, other))
@@ -66,15 +70,17 @@ class Usage:
         return cls(**{k: v for k, v in data.items() if k in known})  # type: ignore[arg-type]
 
 
-def answered(model: str, audio_seconds: float, bills: bool, attempts: int = 1) -> Usage:
+def answered(model: str, audio_seconds: float, bills: bool, attempts: int = 1, abandoned: int = 0) -> Usage:
     """The usage of one request for ``audio_seconds`` of audio answered after ``attempts``
-    tries (billed once, only when the engine ``bills``). A result taken from the resume
-    cache has ``attempts`` 0: nothing was sent or billed for it now."""
+    tries (billed once, only when the engine ``bills``), ``abandoned`` of which were given up
+    on after they were sent (possibly billed each). A result taken from the resume cache has
+    ``attempts`` 0: nothing was sent or billed for it now."""
     if attempts == 0:
         return Usage()
     billed = billed_seconds(audio_seconds) if bills else 0.0
     return Usage(audio_seconds=audio_seconds, billed_seconds=billed, requests=attempts, retries=attempts - 1,
-                 billed_by_model={model: billed} if billed else {})
+                 billed_by_model={model: billed} if billed else {}, abandoned_requests=abandoned,
+                 possibly_billed_seconds=abandoned * billed)
 
 
 def total(usages: Iterable[Usage]) -> Usage:
@@ -86,4 +92,6 @@ def total(usages: Iterable[Usage]) -> Usage:
             by_model[model] = by_model.get(model, 0.0) + seconds
     return Usage(round(sum(u.audio_seconds for u in usages), 3), round(sum(u.billed_seconds for u in usages), 3),
                  sum(u.requests for u in usages), sum(u.retries for u in usages),
-                 {m: round(s, 3) for m, s in by_model.items()}, sum(u.failed_requests for u in usages))
+                 {m: round(s, 3) for m, s in by_model.items()}, sum(u.failed_requests for u in usages),
+                 sum(u.abandoned_requests for u in usages),
+                 round(sum(u.possibly_billed_seconds for u in usages), 3))

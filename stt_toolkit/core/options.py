@@ -119,7 +119,11 @@ class ApiOptions:
     """How the HTTP client behaves. ``rpm`` and ``audio_seconds_per_hour`` pace the client
     below the server's limits (Groq's free tier: 20 and 7,200); ``None`` sets no limit.
     Each request has an overall deadline besides the per-read timeouts (see
-    :meth:`deadline`); an answer over ``max_answer_bytes`` is refused unread."""
+    :meth:`deadline`); an answer over ``max_answer_bytes`` is refused unread. With
+    ``adaptive_deadline``, an answer is awaited at most ``deadline_multiplier`` x the
+    ``deadline_percentile`` of the run's waits (scaled to the audio, at least
+    ``deadline_floor_seconds``, from the ``deadline_min_samples``-th answer on), then the
+    request is given up on and sent again (:mod:`stt_toolkit.engines.deadlines`)."""
 
     concurrency: int = 4
     max_attempts: int = 6
@@ -133,10 +137,22 @@ class ApiOptions:
     audio_seconds_per_hour: float | None = None
     max_answer_bytes: int = 32 * 1024 * 1024
     min_upload_bytes_per_second: float = 64 * 1024
+    adaptive_deadline: bool = True
+    deadline_percentile: float = 0.95
+    deadline_multiplier: float = 3.0
+    deadline_floor_seconds: float = 2.0
+    deadline_min_samples: int = 8
 
     def __post_init__(self) -> None:
+        for f in fields(self):
+            if f.name == "adaptive_deadline" or f.name.startswith("deadline_"):
+                _check_kind(f.name, getattr(self, f.name), str(f.type))
         if self.concurrency < 1 or self.max_attempts < 1:
             raise UsageError("concurrency and max_attempts must be at least 1")
+        if not (0 < self.deadline_percentile <= 1 and self.deadline_multiplier >= 1
+                and 0 <= self.deadline_floor_seconds < math.inf and self.deadline_min_samples >= 1):
+            raise UsageError("deadline_percentile must be in (0, 1], deadline_multiplier at least 1, "
+                             "deadline_floor_seconds a number of seconds, deadline_min_samples at least 1")
         for name in ("rpm", "audio_seconds_per_hour"):
             if getattr(self, name) is not None and getattr(self, name) <= 0:
                 raise UsageError(f"{name} must be positive (leave it out for no limit)")

@@ -153,7 +153,8 @@ class ChunkResult:
 
     ``words`` holds every word of the chunk (also found inside the segments when the engine
     assigns them). ``language`` is an ISO-639-1 code. ``attempts`` counts the requests made
-    for this chunk, the successful one included.
+    for this chunk, the successful one included; ``abandoned``, those of them given up on
+    after they were sent (a stall cut at its deadline), which the server may bill.
     """
 
     chunk: Chunk
@@ -166,6 +167,7 @@ class ChunkResult:
     model: str
     request_id: str | None = None
     attempts: int = 1
+    abandoned: int = 0
 
 
 @dataclass(frozen=True)

@@ -10,26 +10,31 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import io
 import json
 import logging
 import os
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import httpx
 
 from ..core import errors
-from ..core.billing import Usage, answered
+from ..core.billing import Usage, answered, billed_seconds
 from ..core.options import ApiOptions, Task, TranscribeOptions
 from ..core.records import ChunkAudio, ChunkResult
 from .base import ClosingEngine, can_translate
+from .deadlines import Deadlines
 from .limits import REAL_TIME, PauseGate, SlidingWindow, Timer, backoff_seconds, retry_after_seconds
 from .response import parse_verbose_json, transcript_body
 from .secrets import clean_key, scrub, secret_forms, warn_if_plain_http
 
 log = logging.getLogger("stt_toolkit.api")
 RETRY_STATUSES = frozenset({408, 409, 429, 498, 500, 502, 503, 504})
+#: How often a request in flight looks again at its learnt deadline (it shrinks as answers come in).
+_RECHECK_SECONDS = 0.25
 
 
 @dataclass(frozen=True)
@@ -108,6 +113,9 @@ class ApiEngine(ClosingEngine):
         self._audio = (SlidingWindow(self.options.audio_seconds_per_hour, 3600.0, timer.now, timer.sleep)
                        if self.options.audio_seconds_per_hour else None)
         self._fatal: errors.SttError | None = None
+        o = self.options
+        self._deadlines = Deadlines(o.deadline_percentile, o.deadline_multiplier, o.deadline_floor_seconds,
+                                    o.deadline_min_samples)
 
     def __repr__(self) -> str:
         return f"ApiEngine(name={self.name!r}, base_url={self.base_url!r}, model={self._model!r})"
@@ -149,59 +157,105 @@ class ApiEngine(ClosingEngine):
         await self._client.aclose()
 
     async def transcribe(self, audio: ChunkAudio, options: TranscribeOptions) -> ChunkResult:
-        """Send one chunk, retrying transient failures; see the module docstring."""
+        """Send one chunk, retrying transient failures and stalls; see the module docstring."""
         self.check(options)
         model = self.model_for(options.task)
         endpoint = "/audio/translations" if options.task == "translate" else "/audio/transcriptions"
         form = build_form(model, options)
-        attempt = 0
+        attempt = abandoned = stalled = 0
         while True:
             attempt += 1
-            failure, delay = await self._attempt(audio, endpoint, form, attempt)
+            tried = await self._attempt(audio, endpoint, form, attempt, stalled)
+            abandoned, stalled = abandoned + tried.abandoned, stalled + tried.stalled
+            failure, delay = tried.outcome, tried.delay
             if isinstance(failure, httpx.Response):
                 try:
-                    return self._success(failure, audio, options, model, attempt)
+                    result = self._success(failure, audio, options, model, attempt, abandoned)
                 except errors.InvalidResponse as exc:
                     self.usage += Usage(failed_requests=1)
                     failure, delay = exc, self._backoff(attempt)
+                else:
+                    if tried.wait is not None:  # only a transcript teaches the deadline
+                        self._deadlines.record(tried.wait, audio.chunk.duration)
+                    return result
             if attempt >= self.options.max_attempts:
                 raise failure
             self.usage += Usage(retries=1)
             log.info("%s; retry %d in %.1f s", failure, attempt, delay)
             await self._timer.sleep(delay)
 
-    async def _attempt(self, audio: ChunkAudio, endpoint: str, form: dict[str, Any],
-                       attempt: int) -> tuple[Any, float]:
-        """One request: returns (the 200 response, 0) or (a retryable error, its delay)."""
+    async def _attempt(self, audio: ChunkAudio, endpoint: str, form: dict[str, Any], attempt: int,
+                       stalled: int) -> _Tried:
+        """One request: the 200 response (delay 0) or a retryable error and its delay."""
         name = audio.chunk.name
+        final = attempt >= self.options.max_attempts
         async with self._slots:
             await self._pace(audio.chunk.duration)
             self.usage += Usage(requests=1)
             try:
-                response, whole = await asyncio.wait_for(
-                    self._post(endpoint, form, audio), self.options.deadline(audio.chunk.duration, len(audio.data)))
-            except (httpx.TimeoutException, asyncio.TimeoutError) as exc:
+                response, whole, wait = await self._exchange(endpoint, form, audio, stalled, final)
+            except _GivenUp as stall:
                 self.usage += Usage(failed_requests=1)
-                return errors.ApiTimeout(f"chunk {name}: no answer in time ({type(exc).__name__})"), \
-                    self._backoff(attempt)
+                if stall.sent:  # the server has it all: it may bill it
+                    self.usage += Usage(abandoned_requests=1, possibly_billed_seconds=billed_seconds(
+                        audio.chunk.duration) if self.bills else 0.0)
+                # a stall cut at the learnt deadline is sent again at once: the server is not overloaded
+                return _Tried(errors.ApiTimeout(f"chunk {name}: {stall}"),
+                              0.0 if stall.learnt else self._backoff(attempt), None, stall.sent, stall.learnt)
             except httpx.TransportError as exc:
                 self.usage += Usage(failed_requests=1)
-                return errors.ApiConnectionError(
-                    f"chunk {name}: connection failed ({type(exc).__name__}: {self._clean(str(exc))})"), \
-                    self._backoff(attempt)
+                return _Tried(errors.ApiConnectionError(
+                    f"chunk {name}: connection failed ({type(exc).__name__}: {self._clean(str(exc))})"),
+                    self._backoff(attempt))
         if response.status_code == 200 and whole:
-            return response, 0.0
+            return _Tried(response, 0.0, wait)
         self.usage += Usage(failed_requests=1)
         if response.status_code == 200:
-            return errors.InvalidResponse(
-                f"chunk {name}: the answer is over {self.options.max_answer_bytes} bytes"), self._backoff(attempt)
-        return await self._retryable_or_raise(response, audio, attempt)
+            return _Tried(errors.InvalidResponse(f"chunk {name}: the answer is over "
+                                                 f"{self.options.max_answer_bytes} bytes"), self._backoff(attempt))
+        return _Tried(*await self._retryable_or_raise(response, audio, attempt))
 
-    async def _post(self, endpoint: str, form: dict[str, Any], audio: ChunkAudio) -> tuple[httpx.Response, bool]:
+    async def _exchange(self, endpoint: str, form: dict[str, Any], audio: ChunkAudio, stalled: int,
+                        final: bool) -> tuple[httpx.Response, bool, float | None]:
+        """:meth:`_post` held to its deadlines: the response, whether it was read whole, and the
+        seconds waited for it after the upload. :class:`_GivenUp` at a deadline (or a read
+        timeout). The conservative deadline counts from the start; the learnt one (not on the
+        ``final`` attempt) from the upload's end, and is checked again as the engine learns."""
+        upload = _Upload(audio.data)
+        started = time.monotonic()
+        cap = started + self.options.deadline(audio.chunk.duration, len(audio.data))
+        task = asyncio.ensure_future(self._post(endpoint, form, audio, upload))
+        try:
+            while not task.done():
+                learnt = None if final or upload.sent_at is None else self._learnt_deadline(audio, stalled)
+                limit = cap if learnt is None else min(cap, upload.sent_at + learnt)  # type: ignore[operator]
+                left = limit - time.monotonic()
+                if left <= 0:
+                    cut = learnt is not None and limit < cap
+                    said = f"the learnt deadline, {learnt:.1f} s after the upload" if cut else "the deadline"
+                    raise _GivenUp(f"no answer in {time.monotonic() - started:.1f} s: given up at {said}",
+                                   upload.sent_at is not None, cut)
+                await asyncio.wait({task}, timeout=min(left, _RECHECK_SECONDS))
+            try:
+                response, whole = task.result()
+            except httpx.TimeoutException as exc:
+                raise _GivenUp(f"no answer in time ({type(exc).__name__})",
+                               upload.sent_at is not None and not isinstance(exc, httpx.ConnectTimeout),
+                               False) from None
+        finally:
+            await _cancel(task)
+        return response, whole, None if upload.sent_at is None else time.monotonic() - upload.sent_at
+
+    def _learnt_deadline(self, audio: ChunkAudio, stalled: int) -> float | None:
+        """Seconds the answer may take after the upload (None: the conservative deadline alone)."""
+        return self._deadlines.deadline(audio.chunk.duration, stalled) if self.options.adaptive_deadline else None
+
+    async def _post(self, endpoint: str, form: dict[str, Any], audio: ChunkAudio,
+                    upload: _Upload | None = None) -> tuple[httpx.Response, bool]:
         """Send one request and read its answer, at most ``max_answer_bytes`` of it: the
         response, and whether it was read whole."""
         limit = self.options.max_answer_bytes
-        files = {"file": (audio.filename, audio.data, audio.mime_type)}
+        files = {"file": (audio.filename, upload if upload is not None else audio.data, audio.mime_type)}
         async with self._client.stream("POST", endpoint, data=form, files=files,
                                        timeout=self._timeout(audio.chunk.duration)) as streamed:
             declared = streamed.headers.get("content-length", "")
@@ -275,7 +329,7 @@ class ApiEngine(ClosingEngine):
         return self._fatal  # type: ignore[return-value]
 
     def _success(self, response: httpx.Response, audio: ChunkAudio, options: TranscribeOptions,
-                 model: str, attempt: int) -> ChunkResult:
+                 model: str, attempt: int, abandoned: int = 0) -> ChunkResult:
         """The chunk result of a 200 answer; :class:`~errors.InvalidResponse` when it is no transcript."""
         try:
             body = transcript_body(response.content)
@@ -283,9 +337,10 @@ class ApiEngine(ClosingEngine):
             raise errors.InvalidResponse(f"chunk {audio.chunk.name}: {self._clean(str(exc))}") from None
         result = parse_verbose_json(body, chunk=audio.chunk, task=options.task, model=model,
                                     request_id=response.headers.get("x-request-id"), attempts=attempt)
-        # the audio and the billing of the answered chunk (its requests were counted as sent)
+        # the audio and the billing of the answered chunk (its requests, and those given up on,
+        # were counted as they went)
         self.usage += dataclasses.replace(answered(model, audio.chunk.duration, self.bills), requests=0, retries=0)
-        return result
+        return dataclasses.replace(result, abandoned=abandoned) if abandoned else result
 
     def _timeout(self, audio_seconds: float) -> httpx.Timeout:
         return httpx.Timeout(self.options.read_timeout(audio_seconds), connect=self.options.connect_timeout)
@@ -296,6 +351,49 @@ class ApiEngine(ClosingEngine):
     def _clean(self, text: str) -> str:
         """Remove the key, in any form, from any text that might echo it back."""
         return scrub(text, self._secret_forms)
+
+
+class _Upload(io.BytesIO):
+    """A request's audio, noting when the client has read it to the end (the upload is handed
+    to the socket: from then on the server has it all)."""
+
+    sent_at: float | None = None
+
+    def read(self, size: int | None = -1) -> bytes:
+        data = super().read(size)
+        if not data and self.sent_at is None:
+            self.sent_at = time.monotonic()
+        return data
+
+
+class _GivenUp(Exception):
+    """A request given up on at a deadline; ``sent``: after its upload, ``learnt``: at the learnt deadline."""
+
+    def __init__(self, message: str, sent: bool, learnt: bool) -> None:
+        super().__init__(message)
+        self.sent = sent
+        self.learnt = learnt
+
+
+class _Tried(NamedTuple):
+    """What one request came to: the 200 response or an error, the wait before the next try,
+    the seconds waited after the upload, and whether it was given up on after it was sent
+    (``abandoned``) at the learnt deadline (``stalled``)."""
+
+    outcome: Any
+    delay: float
+    wait: float | None = None
+    abandoned: bool = False
+    stalled: bool = False
+
+
+async def _cancel(task: asyncio.Future[Any]) -> None:
+    """Cancel ``task`` if it still runs and wait until it has ended (its connection closed)."""
+    if not task.done():
+        task.cancel()
+        await asyncio.wait({task})
+    if not task.cancelled():
+        task.exception()  # retrieved: an error after a give-up is not reported as unhandled
 
 
 def _error_message(body: str) -> str:

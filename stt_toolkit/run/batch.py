@@ -98,6 +98,13 @@ class BatchSummary:
         return sum(o.transcript.usage.cost(PRICE_PER_HOUR, self.model) for o in self.outcomes if o.transcript)
 
     @property
+    def possibly_billed(self) -> tuple[int, float]:
+        """Requests given up on after they were sent (stalls cut at a deadline), which the
+        server may bill all the same, and the seconds they would be billed for."""
+        usages = [o.transcript.usage for o in self.outcomes if o.transcript]
+        return sum(u.abandoned_requests for u in usages), sum(u.possibly_billed_seconds for u in usages)
+
+    @property
     def billed_by_model(self) -> dict[str, float]:
         """Seconds billed in this run, by model."""
         totals: dict[str, float] = {}

@@ -186,4 +186,4 @@ async def _answer(engine: Engine, audio: ChunkAudio, options: TranscribeOptions,
 def chunks_usage(results: Sequence[ChunkResult], bills: bool) -> Usage:
     """What a file's chunk results cost: audio sent, seconds billed, requests and retries
     (results from the resume cache, ``attempts`` 0, cost nothing now)."""
-    return total(answered(r.model, r.chunk.duration, bills, r.attempts) for r in results)
+    return total(answered(r.model, r.chunk.duration, bills, r.attempts, r.abandoned) for r in results)

@@ -12,6 +12,7 @@ import dataclasses
 import logging
 from collections.abc import Sequence
 from pathlib import Path
+from typing import NamedTuple
 
 from ..assemble import gaps, retry
 from ..assemble.splice import Span
@@ -32,21 +33,34 @@ EXTRA_CHUNK_INDEX = 10_000
 _RETRY_NUMBERS = 1_000  # retries are numbered after the gap requests
 
 
+class Answer(NamedTuple):
+    """An extra request's segments (in file time), the requests it took, and how many of them
+    were given up on after they were sent (possibly billed)."""
+
+    segments: list[Segment]
+    attempts: int = 1
+    abandoned: int = 0
+
+
+#: A stretch sent (start, end seconds) and the :class:`Answer` that came back.
+Sent = tuple[tuple[float, float], Answer]
+
+
 async def transcribe_span(flac: str | Path, engine: Engine, options: TranscribeOptions, start: float, end: float,
-                          sample_rate: int, number: int = 0) -> list[Segment]:
+                          sample_rate: int, number: int = 0) -> Answer:
     """Transcribe ``start``-``end`` seconds of ``flac``; segments and words in file time."""
     first, last = int(start * sample_rate), int(end * sample_rate)
     if last - first < sample_rate // 10:
-        return []  # nothing a decoder could make sense of
+        return Answer([], 0)  # nothing a decoder could make sense of: nothing sent
     chunk = Chunk(EXTRA_CHUNK_INDEX + number, first, last, first, last, sample_rate)
     audio = await asyncio.to_thread(export_chunk, flac, chunk)
     result = await engine.transcribe(audio, options)
     time_map = TimeMap(start)
-    return [time_map.segment(s) for s in result.segments]
+    return Answer([time_map.segment(s) for s in result.segments], result.attempts, result.abandoned)
 
 
 async def try_transcribe_span(flac: str | Path, engine: Engine, options: TranscribeOptions, start: float,
-                              end: float, sample_rate: int, number: int = 0) -> list[Segment] | None:
+                              end: float, sample_rate: int, number: int = 0) -> Answer | None:
     """:func:`transcribe_span` for optional extra requests: ``None`` (and a warning) when it
     fails for good, so that a file keeps what it has; fatal errors (bad key, unknown model)
     are raised."""
@@ -60,10 +74,12 @@ async def try_transcribe_span(flac: str | Path, engine: Engine, options: Transcr
         return None
 
 
-def charged(usage: Usage, sent: Sequence[tuple[float, float]], engine: Engine, options: TranscribeOptions) -> Usage:
-    """``usage`` plus one answered request per stretch ``sent`` to ``engine``."""
+def charged(usage: Usage, sent: Sequence[Sent], engine: Engine, options: TranscribeOptions) -> Usage:
+    """``usage`` plus one answered request per stretch ``sent`` to ``engine`` (with its retries,
+    and the requests given up on after they were sent, possibly billed)."""
     model = engine.model_for(options.task)
-    return total([usage, *(answered(model, end - start, engine.bills) for start, end in sent)])
+    return total([usage, *(answered(model, end - start, engine.bills, answer.attempts, answer.abandoned)
+                           for (start, end), answer in sent)])
 
 
 async def fill_gaps(transcript: Transcript, flac: str | Path, engine: Engine, options: TranscribeOptions,
@@ -80,15 +96,16 @@ async def fill_gaps(transcript: Transcript, flac: str | Path, engine: Engine, op
     found_gaps = gaps.find_speech_gaps(transcript.words, profile, transcript.duration, gap_options, speech)
     stretched = gaps.find_stretched(transcript.segments, profile, gap_options)
 
-    async def recover(number: int, gap: tuple[float, float]) -> tuple[tuple[float, float], list[Segment]] | None:
+    async def recover(number: int, gap: tuple[float, float]) -> tuple[Sent, list[Segment]] | None:
         sent = gaps.padded(gap, transcript.duration, gap_options)
         answer = await try_transcribe_span(flac, engine, options, *sent, rate, number)
-        return None if answer is None else (sent, gaps.found_in_gap(answer, gap, gap_options))
+        return None if answer is None else ((sent, answer), gaps.found_in_gap(answer.segments, gap, gap_options))
 
-    async def redo(number: int, span: Span) -> tuple[tuple[float, float], Span, list[Segment] | None] | None:
+    async def redo(number: int, span: Span) -> tuple[Sent, Span, list[Segment] | None] | None:
         sent = gaps.redo_window(span, transcript.duration, gap_options)
         answer = await try_transcribe_span(flac, engine, options, *sent, rate, len(found_gaps) + number)
-        return None if answer is None else (sent, span, gaps.redone(answer, span, transcript.segments, gap_options))
+        return None if answer is None else ((sent, answer), span,
+                                            gaps.redone(answer.segments, span, transcript.segments, gap_options))
 
     recovered, redone = await asyncio.gather(
         asyncio.gather(*(recover(n, g) for n, g in enumerate(found_gaps))),
@@ -119,15 +136,16 @@ async def retry_flagged(transcript: Transcript, flac: str | Path, engine: Engine
         return transcript
     rate = await asyncio.to_thread(sample_rate, flac)
 
-    async def attempt(number: int, span: Span) -> tuple[Span, list[Segment] | None] | None:
-        """``None`` if the request failed; else the span and its replacement (``None``: keep)."""
+    async def attempt(number: int, span: Span) -> tuple[Span, Answer, list[Segment] | None] | None:
+        """``None`` if the request failed; else the span, the answer and its replacement (``None``: keep)."""
         prompt = retry.retry_prompt(options.prompt, segments[:span.first], retry_options.context_chars)
         sent = retry.sent_window(span, transcript.duration, retry_options)
         answer = await try_transcribe_span(flac, engine, dataclasses.replace(options, prompt=prompt), *sent, rate,
                                            _RETRY_NUMBERS + number)
-        return None if answer is None else (span, retry.replacement(answer, span, segments, quality))
+        return None if answer is None else (span, answer, retry.replacement(answer.segments, span, segments,
+                                                                            quality))
 
     tried = [r for r in await asyncio.gather(*(attempt(n, s) for n, s in enumerate(spans))) if r]
-    repaired = retry.with_replacements(transcript, [(span, new) for span, new in tried if new is not None])
-    sent = [retry.sent_window(span, transcript.duration, retry_options) for span, _ in tried]
+    repaired = retry.with_replacements(transcript, [(span, new) for span, _, new in tried if new is not None])
+    sent = [(retry.sent_window(span, transcript.duration, retry_options), answer) for span, answer, _ in tried]
     return dataclasses.replace(repaired, usage=charged(transcript.usage, sent, engine, options))

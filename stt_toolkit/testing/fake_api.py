@@ -22,6 +22,7 @@ import hashlib
 import io
 import json
 import re
+import select
 import socket
 import threading
 import time
@@ -45,7 +46,10 @@ class Action:
     with ``body`` (a default transcript for 200; ``bytes`` are sent as they are, anything else
     as JSON) as ``content_type`` with ``headers``, or ``drop`` the connection without an
     answer. With ``drip``, the status line and headers go out one byte every ``drip`` seconds
-    (a server that holds a client by never quite answering)."""
+    (a server that holds a client by never quite answering); with ``drip_body``, the head
+    goes out at once and the body one byte every ``drip_body`` seconds (bytes trickling).
+    ``hang`` is a stall before anything else: ``hang`` seconds without a byte, cut short
+    when the client gives up (then nothing is sent and the request is recorded as given up)."""
 
     status: int = 200
     body: Any = None
@@ -54,11 +58,14 @@ class Action:
     drop: bool = False
     content_type: str = "application/json"
     drip: float = 0.0
+    drip_body: float = 0.0
+    hang: float = 0.0
 
 
 @dataclass(frozen=True)
 class RequestRecord:
-    """One request as the server saw it."""
+    """One request as the server saw it. ``status`` is -1 when the client went away before the
+    whole answer was sent (``client_left``: it gave up, say at its deadline), 0 for a drop."""
 
     path: str
     fields: dict[str, list[str]]
@@ -69,6 +76,7 @@ class RequestRecord:
     status: int
     started: float
     ended: float
+    client_left: bool = False
 
 
 def parse_multipart(content_type: str, body: bytes) -> tuple[dict[str, list[str]], tuple[str, bytes] | None]:
@@ -202,9 +210,12 @@ class FakeWhisperServer:
                         server._in_flight -= 1
                         server.records.append(RequestRecord(
                             self.path, fields, upload[0] if upload else None, sha, seconds,
-                            self.headers.get("authorization", ""), status, started, server.timer.now()))
+                            self.headers.get("authorization", ""), status, started, server.timer.now(),
+                            status == -1))
 
             def _act(self, action: Action, sha: str | None, seconds: float, audio: bytes = b"") -> int:
+                if action.hang and not self._hold(action.hang):
+                    return -1  # the client gave up during the stall
                 time.sleep(action.delay)
                 if action.drop:
                     self.close_connection = True
@@ -217,13 +228,28 @@ class FakeWhisperServer:
                     body = in_shape(answer, server.shape)
                 try:
                     self._send(action.status, body if body is not None else {"error": {"message": "error"}},
-                               action.headers, action.content_type, action.drip)
+                               action.headers, action.content_type, action.drip, action.drip_body)
                 except (BrokenPipeError, ConnectionResetError):
                     return -1  # the client gave up (timeout) before the answer
                 return action.status
 
+            def _hold(self, seconds: float) -> bool:
+                """Send nothing for ``seconds``; False as soon as the client closes its end."""
+                until = time.monotonic() + seconds
+                while (left := until - time.monotonic()) > 0:
+                    readable, _, _ = select.select([self.connection], [], [], min(left, 0.05))
+                    if readable:
+                        try:
+                            if not self.connection.recv(1, socket.MSG_PEEK):
+                                return False  # end of stream: the client closed the connection
+                        except OSError:
+                            return False
+                        time.sleep(min(left, 0.05))  # bytes of a next request: keep holding
+                return True
+
             def _send(self, status: int, body: Any, headers: dict[str, str] | None = None,
-                      content_type: str = "application/json", drip: float = 0.0) -> None:
+                      content_type: str = "application/json", drip: float = 0.0,
+                      drip_body: float = 0.0) -> None:
                 data = body if isinstance(body, bytes) else json.dumps(body).encode()
                 fields = {"content-type": content_type, "content-length": str(len(data)),
                           "x-request-id": f"req_{time.monotonic_ns():x}", **(headers or {})}
@@ -239,6 +265,13 @@ class FakeWhisperServer:
                 for name, value in fields.items():
                     self.send_header(name, value)
                 self.end_headers()
+                if drip_body:
+                    self.wfile.flush()
+                    for byte in data:
+                        time.sleep(drip_body)
+                        self.wfile.write(bytes([byte]))
+                        self.wfile.flush()
+                    return
                 self.wfile.write(data)
 
         return Handler
