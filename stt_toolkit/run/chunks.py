@@ -43,7 +43,7 @@ async def transcribe_chunks(
 ) -> list[ChunkResult]:
     """Export and transcribe ``chunks`` concurrently; results come back in time order.
 
-    ``chunks`` is a plan, or a stream of chunks with their bytes from a decode still running
+    ``chunks`` is a plan, or a stream of chunks with their samples from a decode still running
     (:func:`stt_toolkit.audio.live.decode_live`); then ``flac`` may be a future of the file,
     needed only to split a chunk over the byte limit. The engine bounds the requests in
     flight; ``max_pending`` bounds the chunks exported but not yet answered (a stream is read
