@@ -209,3 +209,15 @@ def test_chunks_sent_before_damage_is_found_are_not_paid_for_again(long_mp3: Pat
         shas = [r.file_sha for r in server.records]
         assert len(shas) == len(set(shas))  # no chunk was sent twice
         assert (out / "cut.srt").exists()
+
+
+def test_the_map_does_not_depend_on_how_stripes_are_batched(long_mp3: Path, tmp_path: Path,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """The live decode's first batches are small (the first minutes' map comes sooner); the
+    probabilities are those of full batches, bit for bit, so the cuts are too."""
+    from stt_toolkit.audio import vad as vad_module
+
+    flac = preprocess(long_mp3, tmp_path / "a.flac").path
+    ramped = speech_map(flac).probs
+    monkeypatch.setattr(vad_module, "RAMP", ())
+    assert ramped.tobytes() == speech_map(flac).probs.tobytes()

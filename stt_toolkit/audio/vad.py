@@ -30,7 +30,7 @@ STRIPE_SECONDS = 20.0
 BATCH = 16
 #: Stripes in the first batches (then :data:`BATCH`): a live decode has the first minutes'
 #: map sooner. A stripe's probabilities do not depend on the batch it runs in.
-RAMP = (2, 2, 4, 8)
+RAMP = (2, 2, 4, 8, 8, 8, 8)
 #: Batches run at once (each on a core).
 THREADS = max(1, min(2, os.cpu_count() or 1))
 #: Audio before a stripe that the model hears first, its answers thrown away (32 frames).
