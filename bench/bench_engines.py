@@ -151,14 +151,17 @@ def api_bench(n_chunks: int, concurrency: int, runs: int) -> None:
         print(f"### HTTP engine: {n_chunks} chunks of {CHUNK_SECONDS:.0f} s, concurrency {concurrency}, "
               f"latency 1 s + audio/200 = {latency(CHUNK_SECONDS):.2f} s; ideal {ideal:.2f} s\n")
         print(HEADER)
-        cases = (("no faults", 0.0, False, 0.0), ("no faults, latency jitter (lognormal sigma 0.3)", 0.0, False, 0.3),
-                 ("10 % faults", 0.10, False, 0.0), ("10 % faults with hangs", 0.10, True, 0.0))
-        for label, rate, hangs, jitter in cases:
+        no_hedges = {"hedge_requests": False} if "hedge_requests" in ApiOptions.__dataclass_fields__ else None
+        cases = [("no faults", 0.0, False, 0.0, {}), ("no faults, latency jitter (lognormal sigma 0.3)", 0.0, False, 0.3, {}),
+                 ("10 % faults", 0.10, False, 0.0, {}), ("10 % faults with hangs", 0.10, True, 0.0, {})]
+        if no_hedges:
+            cases.append(("10 % faults with hangs, no hedged requests", 0.10, True, 0.0, no_hedges))
+        for label, rate, hangs, jitter, extra in cases:
             tally = Tally()
             for run in range(runs):
                 with FakeWhisperServer() as server:
                     server.default = faulty(rate, seed=run, hangs=hangs, jitter=jitter)
-                    options = ApiOptions(concurrency=concurrency, backoff_base_seconds=0.5)
+                    options = ApiOptions(concurrency=concurrency, backoff_base_seconds=0.5, **extra)
                     tally.add(server, *asyncio.run(timed_run(flac, chunks, server, options)), n_chunks)
             print(tally.row(label, ideal))
         rpm_bench(flac)

@@ -34,9 +34,11 @@ from stt_toolkit.testing import Action, FakeWhisperServer
 
 KEY = "gsk_stall_test_key_never_logged_0123456789"
 NORMAL = 0.05  # the server's usual latency in these tests
-# learnt after 4 answers; 3 x the 95th percentile, at least 0.1 s
+# learnt after 4 answers; 3 x the 95th percentile, at least 0.1 s; no hedges (tested apart)
 QUICK = dict(backoff_base_seconds=0.05, backoff_max_seconds=0.1, concurrency=1, deadline_min_samples=4,
-             deadline_floor_seconds=0.1, deadline_multiplier=3.0)
+             deadline_floor_seconds=0.1, deadline_multiplier=3.0, hedge_requests=False)
+# a deadline far off (60 x the wait: over 3 s), a hedge after 0.1 s (the floor)
+HEDGED = dict(concurrency=2, hedge_requests=True, deadline_multiplier=60.0)
 
 Decide = Callable[[str, dict[str, list[str]], float], Action]
 
@@ -63,14 +65,16 @@ def numbered(special: dict[int, Action], normal: Action = Action(delay=NORMAL)) 
     return lambda path, fields, seconds: special.get(next(numbers), normal)
 
 
-def run(flac: Path, server: FakeWhisperServer, **options: object) -> tuple[list[ChunkResult], ApiEngine, float]:
+def run(flac: Path, server: FakeWhisperServer, max_pending: int = 1,
+        **options: object) -> tuple[list[ChunkResult], ApiEngine, float]:
+    """Transcribe ``flac`` in ten chunks; by default one chunk at a time: request n is chunk n,
+    and a retry is the next request."""
     engine = ApiEngine(GROQ, api_key=KEY, base_url=server.url, options=ApiOptions(**{**QUICK, **options}))
     chunks = plan_chunks(flac, ChunkOptions(target_seconds=12, overlap_seconds=0, search_seconds=0))
 
     async def go() -> list[ChunkResult]:
         try:
-            # one chunk at a time: request n is chunk n, and a retry is the next request
-            return await transcribe_chunks(flac, chunks, engine, max_pending=1)
+            return await transcribe_chunks(flac, chunks, engine, max_pending=max_pending)
         finally:
             await engine.aclose()
 
@@ -163,6 +167,44 @@ def test_without_the_adaptive_deadline_a_hang_is_waited_for(noise: Path, server:
     assert wall > 1.0 and all(r.attempts == 1 for r in results) and engine.usage.abandoned_requests == 0
 
 
+# -- hedged requests --------------------------------------------------------------------------
+
+
+def test_a_late_request_with_a_free_slot_gets_a_second_copy_that_wins(noise: Path,
+                                                                      server: FakeWhisperServer) -> None:
+    # one chunk at a time, so a slot is free and nobody waits: the hung sixth request gets a
+    # second copy 0.1 s after its upload (its deadline is 3 s away) and that answers
+    server.default = numbered({5: Action(hang=8.0)})
+    results, engine, wall = run(noise, server, **HEDGED)
+    assert wall < 2.0
+    assert_given_up_once(results, engine, server, 5)  # two requests, the hung one given up on
+
+
+def test_without_hedging_the_same_request_waits_for_its_deadline(noise: Path, server: FakeWhisperServer) -> None:
+    server.default = numbered({5: Action(hang=8.0)})
+    results, engine, wall = run(noise, server, **{**HEDGED, "hedge_requests": False})
+    assert 2.8 < wall < 7.0
+    assert_given_up_once(results, engine, server, 5)
+
+
+def test_a_hedge_that_loses_is_given_up_on(noise: Path, server: FakeWhisperServer) -> None:
+    # the sixth request answers after 0.4 s; its second copy (the seventh request) hangs
+    server.default = numbered({5: Action(delay=0.4), 6: Action(hang=8.0)})
+    results, engine, wall = run(noise, server, **HEDGED)
+    assert wall < 2.5
+    assert_given_up_once(results, engine, server, 5)
+
+
+def test_no_hedge_while_requests_wait_for_a_slot(noise: Path, server: FakeWhisperServer) -> None:
+    # two slots, every chunk queued: the fourth request is late (0.4 s, 4x the others) while
+    # the other slot still has chunks waiting, so it gets no second copy
+    normal = Action(delay=0.1)
+    server.default = numbered({3: Action(delay=0.4)}, normal=normal)
+    results, engine, _ = run(noise, server, max_pending=16, **{**HEDGED, "deadline_min_samples": 2})
+    assert [r.attempts for r in results] == [1] * 10
+    assert engine.usage.requests == 10 and engine.usage.abandoned_requests == 0
+
+
 # -- the rule itself ---------------------------------------------------------------------------
 
 
@@ -192,6 +234,18 @@ def test_the_floor_and_the_doubling_after_a_give_up() -> None:
     rule.record(0.1, 30.0)
     assert rule.deadline(30.0) == pytest.approx(2.0)  # 0.3 s is under the floor
     assert rule.deadline(30.0, given_up=2) == pytest.approx(8.0)
+
+
+def test_a_hedge_comes_before_the_deadline() -> None:
+    rule = Deadlines(multiplier=3.0, floor_seconds=0.5, min_samples=2)
+    rule.record(1.0, 30.0)
+    assert rule.hedge_after(30.0) is None
+    rule.record(1.0, 30.0)
+    assert rule.hedge_after(30.0) == pytest.approx(1.5) and rule.deadline(30.0) == pytest.approx(3.0)
+    assert rule.hedge_after(30.0, given_up=1) == pytest.approx(3.0)
+    tight = Deadlines(multiplier=1.0, floor_seconds=0.0, min_samples=1)
+    tight.record(1.0, 30.0)
+    assert tight.hedge_after(30.0) == pytest.approx(1.0)  # never after the deadline
 
 
 def test_old_waits_leave_the_window() -> None:

@@ -123,7 +123,8 @@ class ApiOptions:
     ``adaptive_deadline``, an answer is awaited at most ``deadline_multiplier`` x the
     ``deadline_percentile`` of the run's waits (scaled to the audio, at least
     ``deadline_floor_seconds``, from the ``deadline_min_samples``-th answer on), then the
-    request is given up on and sent again (:mod:`stt_toolkit.engines.deadlines`)."""
+    request is given up on and sent again; with ``hedge_requests`` too, a late one near a run's
+    end gets a second copy earlier (:mod:`stt_toolkit.engines.deadlines`)."""
 
     concurrency: int = 4
     max_attempts: int = 6
@@ -142,10 +143,11 @@ class ApiOptions:
     deadline_multiplier: float = 3.0
     deadline_floor_seconds: float = 2.0
     deadline_min_samples: int = 8
+    hedge_requests: bool = True
 
     def __post_init__(self) -> None:
         for f in fields(self):
-            if f.name == "adaptive_deadline" or f.name.startswith("deadline_"):
+            if f.name in ("adaptive_deadline", "hedge_requests") or f.name.startswith("deadline_"):
                 _check_kind(f.name, getattr(self, f.name), str(f.type))
         if self.concurrency < 1 or self.max_attempts < 1:
             raise UsageError("concurrency and max_attempts must be at least 1")

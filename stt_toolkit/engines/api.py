@@ -2,22 +2,24 @@
 
 One :class:`ApiEngine` is shared by every file of a run: its semaphore bounds the requests in
 flight, its sliding windows pace requests and audio seconds, and its pause gate holds every
-request back after a 429, so that there is no retry storm. The API key lives only in the
+request back after a 429, so that there is no retry storm; its learnt deadlines
+(:mod:`~stt_toolkit.engines.deadlines`) give up on a stalled request and send it again, or
+near a run's end send a late one twice. The API key lives only in the
 client's headers: it is never logged, never put in a message, never in a repr.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
-import io
 import json
 import logging
 import os
 import time
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
-from typing import Any, NamedTuple
+from typing import Any
 
 import httpx
 
@@ -27,6 +29,7 @@ from ..core.options import ApiOptions, Task, TranscribeOptions
 from ..core.records import ChunkAudio, ChunkResult
 from .base import ClosingEngine, can_translate
 from .deadlines import Deadlines
+from .inflight import Copy, GivenUp, Raced, Tried, Upload, cancel
 from .limits import REAL_TIME, PauseGate, SlidingWindow, Timer, backoff_seconds, retry_after_seconds
 from .response import parse_verbose_json, transcript_body
 from .secrets import clean_key, scrub, secret_forms, warn_if_plain_http
@@ -113,6 +116,7 @@ class ApiEngine(ClosingEngine):
         self._audio = (SlidingWindow(self.options.audio_seconds_per_hour, 3600.0, timer.now, timer.sleep)
                        if self.options.audio_seconds_per_hour else None)
         self._fatal: errors.SttError | None = None
+        self._waiting = 0  # requests waiting for a slot (none: a hedge may take a free one)
         o = self.options
         self._deadlines = Deadlines(o.deadline_percentile, o.deadline_multiplier, o.deadline_floor_seconds,
                                     o.deadline_min_samples)
@@ -162,15 +166,15 @@ class ApiEngine(ClosingEngine):
         model = self.model_for(options.task)
         endpoint = "/audio/translations" if options.task == "translate" else "/audio/transcriptions"
         form = build_form(model, options)
-        attempt = abandoned = stalled = 0
+        attempt = abandoned = stalled = hedges = 0
         while True:
             attempt += 1
             tried = await self._attempt(audio, endpoint, form, attempt, stalled)
-            abandoned, stalled = abandoned + tried.abandoned, stalled + tried.stalled
+            abandoned, stalled, hedges = abandoned + tried.abandoned, stalled + tried.stalled, hedges + tried.hedges
             failure, delay = tried.outcome, tried.delay
             if isinstance(failure, httpx.Response):
                 try:
-                    result = self._success(failure, audio, options, model, attempt, abandoned)
+                    result = self._success(failure, audio, options, model, attempt + hedges, abandoned)
                 except errors.InvalidResponse as exc:
                     self.usage += Usage(failed_requests=1)
                     failure, delay = exc, self._backoff(attempt)
@@ -185,73 +189,148 @@ class ApiEngine(ClosingEngine):
             await self._timer.sleep(delay)
 
     async def _attempt(self, audio: ChunkAudio, endpoint: str, form: dict[str, Any], attempt: int,
-                       stalled: int) -> _Tried:
-        """One request: the 200 response (delay 0) or a retryable error and its delay."""
+                       stalled: int) -> Tried:
+        """One request (and its hedge, if it gets one): the 200 response (delay 0) or a
+        retryable error and its delay."""
         name = audio.chunk.name
-        final = attempt >= self.options.max_attempts
-        async with self._slots:
+        async with self._slot():
             await self._pace(audio.chunk.duration)
             self.usage += Usage(requests=1)
-            try:
-                response, whole, wait = await self._exchange(endpoint, form, audio, stalled, final)
-            except _GivenUp as stall:
-                self.usage += Usage(failed_requests=1)
-                if stall.sent:  # the server has it all: it may bill it
-                    self.usage += Usage(abandoned_requests=1, possibly_billed_seconds=billed_seconds(
-                        audio.chunk.duration) if self.bills else 0.0)
-                # a stall cut at the learnt deadline is sent again at once: the server is not overloaded
-                return _Tried(errors.ApiTimeout(f"chunk {name}: {stall}"),
-                              0.0 if stall.learnt else self._backoff(attempt), None, stall.sent, stall.learnt)
-            except httpx.TransportError as exc:
-                self.usage += Usage(failed_requests=1)
-                return _Tried(errors.ApiConnectionError(
-                    f"chunk {name}: connection failed ({type(exc).__name__}: {self._clean(str(exc))})"),
-                    self._backoff(attempt))
+            raced = await self._exchange(endpoint, form, audio, stalled, attempt >= self.options.max_attempts)
+        outcome, counts = raced.outcome, (raced.abandoned, raced.stalled, raced.hedges)
+        if isinstance(outcome, GivenUp):
+            self.usage += Usage(failed_requests=1)
+            # a stall cut at the learnt deadline is sent again at once: the server is not overloaded
+            return Tried(errors.ApiTimeout(f"chunk {name}: {outcome}"),
+                         0.0 if outcome.learnt else self._backoff(attempt), None, *counts)
+        if isinstance(outcome, httpx.TransportError):
+            self.usage += Usage(failed_requests=1)
+            return Tried(errors.ApiConnectionError(f"chunk {name}: connection failed ({type(outcome).__name__}: "
+                                                   f"{self._clean(str(outcome))})"), self._backoff(attempt), None,
+                         *counts)
+        response, whole = outcome
         if response.status_code == 200 and whole:
-            return _Tried(response, 0.0, wait)
+            return Tried(response, 0.0, raced.wait, *counts)
         self.usage += Usage(failed_requests=1)
         if response.status_code == 200:
-            return _Tried(errors.InvalidResponse(f"chunk {name}: the answer is over "
-                                                 f"{self.options.max_answer_bytes} bytes"), self._backoff(attempt))
-        return _Tried(*await self._retryable_or_raise(response, audio, attempt))
+            return Tried(errors.InvalidResponse(f"chunk {name}: the answer is over "
+                                                f"{self.options.max_answer_bytes} bytes"), self._backoff(attempt),
+                         None, *counts)
+        return Tried(*await self._retryable_or_raise(response, audio, attempt), None, *counts)
 
     async def _exchange(self, endpoint: str, form: dict[str, Any], audio: ChunkAudio, stalled: int,
-                        final: bool) -> tuple[httpx.Response, bool, float | None]:
-        """:meth:`_post` held to its deadlines: the response, whether it was read whole, and the
-        seconds waited for it after the upload. :class:`_GivenUp` at a deadline (or a read
-        timeout). The conservative deadline counts from the start; the learnt one (not on the
-        ``final`` attempt) from the upload's end, and is checked again as the engine learns."""
-        upload = _Upload(audio.data)
-        started = time.monotonic()
-        cap = started + self.options.deadline(audio.chunk.duration, len(audio.data))
-        task = asyncio.ensure_future(self._post(endpoint, form, audio, upload))
-        try:
-            while not task.done():
-                learnt = None if final or upload.sent_at is None else self._learnt_deadline(audio, stalled)
-                limit = cap if learnt is None else min(cap, upload.sent_at + learnt)  # type: ignore[operator]
-                left = limit - time.monotonic()
-                if left <= 0:
-                    cut = learnt is not None and limit < cap
-                    said = f"the learnt deadline, {learnt:.1f} s after the upload" if cut else "the deadline"
-                    raise _GivenUp(f"no answer in {time.monotonic() - started:.1f} s: given up at {said}",
-                                   upload.sent_at is not None, cut)
-                await asyncio.wait({task}, timeout=min(left, _RECHECK_SECONDS))
-            try:
-                response, whole = task.result()
-            except httpx.TimeoutException as exc:
-                raise _GivenUp(f"no answer in time ({type(exc).__name__})",
-                               upload.sent_at is not None and not isinstance(exc, httpx.ConnectTimeout),
-                               False) from None
-        finally:
-            await _cancel(task)
-        return response, whole, None if upload.sent_at is None else time.monotonic() - upload.sent_at
+                        final: bool) -> Raced:
+        """:meth:`_post` held to its deadlines, and hedged: what came of it (see :class:`Raced`).
 
-    def _learnt_deadline(self, audio: ChunkAudio, stalled: int) -> float | None:
-        """Seconds the answer may take after the upload (None: the conservative deadline alone)."""
-        return self._deadlines.deadline(audio.chunk.duration, stalled) if self.options.adaptive_deadline else None
+        The conservative deadline counts from a copy's start; the learnt one (not on the
+        ``final`` attempt) from its upload's end, and is looked at again as the engine learns.
+        Near a run's end (:meth:`_may_hedge`) a late request gets a second copy: the first
+        answer wins; a copy that gets none (a connection error, a timeout) while the other runs
+        is dropped."""
+        copies = [await self._launch(endpoint, form, audio)]
+        raced = Raced(None)
+        try:
+            while True:
+                for copy in [c for c in copies if c.task.done()]:
+                    copies.remove(copy)
+                    outcome = copy.outcome()
+                    if not copies or not isinstance(outcome, (GivenUp, httpx.TransportError)):
+                        raced.abandoned += self._abandon(copy, audio) if isinstance(outcome, GivenUp) else 0
+                        raced.outcome, raced.wait = outcome, copy.wait()
+                        return raced
+                    self.usage += Usage(failed_requests=1)  # the other copy may still answer
+                now = time.monotonic()
+                for copy in [c for c in copies if now >= self._limit(c, audio, stalled, final)[0]]:
+                    copies.remove(copy)
+                    await cancel(copy.task)
+                    learnt = self._limit(copy, audio, stalled, final)[1]
+                    raced.abandoned += self._abandon(copy, audio)
+                    raced.stalled = raced.stalled or learnt
+                    if not copies:
+                        said = "the learnt deadline" if learnt else "the deadline"
+                        raced.outcome = GivenUp(f"no answer in {now - copy.started:.1f} s: given up at {said}",
+                                                learnt)
+                        return raced
+                    self.usage += Usage(failed_requests=1)
+                if not raced.hedges and len(copies) == 1 and self._may_hedge(copies[0], audio, stalled, final):
+                    log.info("chunk %s: no answer yet, a second copy is sent", audio.chunk.name)
+                    copies.append(await self._launch(endpoint, form, audio, hedge=True))
+                    raced.hedges = 1
+                    self.usage += Usage(requests=1, retries=1)
+                await asyncio.wait({c.task for c in copies}, timeout=self._next_look(copies, audio, stalled, final))
+        finally:  # runs before the caller sees ``raced``: the losers are counted in it
+            for copy in copies:  # the losers, or every copy when this is cancelled
+                await cancel(copy.task)
+                raced.abandoned += self._abandon(copy, audio)
+
+    async def _launch(self, endpoint: str, form: dict[str, Any], audio: ChunkAudio, hedge: bool = False) -> Copy:
+        """Start one copy of a request; a hedge takes a free slot of its own (at once:
+        :meth:`_may_hedge` saw one free and nobody waiting) for as long as it runs."""
+        if hedge:
+            await self._slots.acquire()
+        upload = Upload(audio.data)
+        started = time.monotonic()
+        task = asyncio.ensure_future(self._post(endpoint, form, audio, upload))
+        if hedge:
+            task.add_done_callback(lambda _: self._slots.release())
+        return Copy(task, upload, started, started + self.options.deadline(audio.chunk.duration, len(audio.data)))
+
+    def _limit(self, copy: Copy, audio: ChunkAudio, stalled: int, final: bool) -> tuple[float, bool]:
+        """When ``copy`` is given up on, and whether that is the learnt deadline (earlier than its cap)."""
+        sent = copy.upload.sent_at
+        learnt = None if final or sent is None or not self.options.adaptive_deadline else \
+            self._deadlines.deadline(audio.chunk.duration, stalled)
+        if learnt is None or sent is None or sent + learnt >= copy.cap:
+            return copy.cap, False
+        return sent + learnt, True
+
+    def _may_hedge(self, copy: Copy, audio: ChunkAudio, stalled: int, final: bool) -> bool:
+        """Whether ``copy`` gets a second copy now: hedging is on, it is not the last attempt, its
+        upload is sent and its wait is past :meth:`Deadlines.hedge_after`, a slot is free and no
+        request waits for one (a run's end), and no pacing or 429 pause is in force."""
+        o = self.options
+        if not (o.adaptive_deadline and o.hedge_requests) or final or copy.upload.sent_at is None:
+            return False
+        if o.rpm or o.audio_seconds_per_hour or self._pause.remaining() > 0 or self._fatal is not None:
+            return False
+        if self._slots.locked() or self._waiting:
+            return False
+        after = self._deadlines.hedge_after(audio.chunk.duration, stalled)
+        return after is not None and time.monotonic() >= copy.upload.sent_at + after
+
+    def _next_look(self, copies: list[Copy], audio: ChunkAudio, stalled: int, final: bool) -> float:
+        """Seconds until something may change: a deadline, the hedge's time, or the next look at
+        what the engine has learnt."""
+        now = time.monotonic()
+        times = [self._limit(c, audio, stalled, final)[0] for c in copies]
+        after = self._deadlines.hedge_after(audio.chunk.duration, stalled)
+        if len(copies) == 1 and after is not None and copies[0].upload.sent_at is not None:
+            times.append(copies[0].upload.sent_at + after)
+        return max(0.0, min([now + _RECHECK_SECONDS, *(t for t in times if t > now)]) - now)
+
+    def _abandon(self, copy: Copy, audio: ChunkAudio) -> int:
+        """Count ``copy``, given up on, as possibly billed if its upload was sent: 1, else 0."""
+        if copy.upload.sent_at is None:
+            return 0
+        self.usage += Usage(abandoned_requests=1,
+                            possibly_billed_seconds=billed_seconds(audio.chunk.duration) if self.bills else 0.0)
+        return 1
+
+    @contextlib.asynccontextmanager
+    async def _slot(self) -> AsyncIterator[None]:
+        """One of the ``concurrency`` slots, counting the requests that wait for one."""
+        self._waiting += 1
+        try:
+            await self._slots.acquire()
+        finally:
+            self._waiting -= 1
+        try:
+            yield
+        finally:
+            self._slots.release()
 
     async def _post(self, endpoint: str, form: dict[str, Any], audio: ChunkAudio,
-                    upload: _Upload | None = None) -> tuple[httpx.Response, bool]:
+                    upload: Upload | None = None) -> tuple[httpx.Response, bool]:
         """Send one request and read its answer, at most ``max_answer_bytes`` of it: the
         response, and whether it was read whole."""
         limit = self.options.max_answer_bytes
@@ -351,49 +430,6 @@ class ApiEngine(ClosingEngine):
     def _clean(self, text: str) -> str:
         """Remove the key, in any form, from any text that might echo it back."""
         return scrub(text, self._secret_forms)
-
-
-class _Upload(io.BytesIO):
-    """A request's audio, noting when the client has read it to the end (the upload is handed
-    to the socket: from then on the server has it all)."""
-
-    sent_at: float | None = None
-
-    def read(self, size: int | None = -1) -> bytes:
-        data = super().read(size)
-        if not data and self.sent_at is None:
-            self.sent_at = time.monotonic()
-        return data
-
-
-class _GivenUp(Exception):
-    """A request given up on at a deadline; ``sent``: after its upload, ``learnt``: at the learnt deadline."""
-
-    def __init__(self, message: str, sent: bool, learnt: bool) -> None:
-        super().__init__(message)
-        self.sent = sent
-        self.learnt = learnt
-
-
-class _Tried(NamedTuple):
-    """What one request came to: the 200 response or an error, the wait before the next try,
-    the seconds waited after the upload, and whether it was given up on after it was sent
-    (``abandoned``) at the learnt deadline (``stalled``)."""
-
-    outcome: Any
-    delay: float
-    wait: float | None = None
-    abandoned: bool = False
-    stalled: bool = False
-
-
-async def _cancel(task: asyncio.Future[Any]) -> None:
-    """Cancel ``task`` if it still runs and wait until it has ended (its connection closed)."""
-    if not task.done():
-        task.cancel()
-        await asyncio.wait({task})
-    if not task.cancelled():
-        task.exception()  # retrieved: an error after a give-up is not reported as unhandled
 
 
 def _error_message(body: str) -> str:

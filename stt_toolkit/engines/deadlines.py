@@ -17,6 +17,10 @@ deadline of a request of ``s`` audio seconds is then::
 doubled for each time this chunk was already given up on (a server that slowed down for
 everyone is waited for longer, not cut in a loop), and never beyond the conservative
 deadline, which is the only one until ``min_samples`` requests have answered.
+
+Near a run's end, when a slot is free and no request waits for one, a request still waiting
+after :meth:`Deadlines.hedge_after` (1.5 x the percentile wait, at least the floor) gets a
+second copy ("hedged", as in the paper); the first answer wins, the other is cancelled.
 """
 
 from __future__ import annotations
@@ -26,6 +30,9 @@ from collections import deque
 
 #: The audio seconds a request's fixed costs (connection, queue, the model's start) count for.
 OVERHEAD_SECONDS = 30.0
+#: A late request near a run's end gets a second copy once it waits this many times the
+#: percentile wait (at least the floor); see :meth:`Deadlines.hedge_after`.
+HEDGE_MULTIPLIER = 1.5
 #: The most recent answered requests the quantile is taken over (a server that slows down is
 #: followed within this many answers).
 WINDOW = 256
@@ -78,6 +85,16 @@ class Deadlines:
         if expected is None:
             return None
         return max(self.floor_seconds, self.multiplier * expected) * 2.0 ** min(given_up, 30)
+
+    def hedge_after(self, audio_seconds: float, given_up: int = 0) -> float | None:
+        """Seconds after its upload when a request for ``audio_seconds`` still unanswered may
+        get a second copy ("hedged", near a run's end): :data:`HEDGE_MULTIPLIER` times the
+        percentile wait, at least the floor, doubled like :meth:`deadline`, and never after
+        it; None while nothing is learnt."""
+        expected, deadline = self.expected(audio_seconds), self.deadline(audio_seconds, given_up)
+        if expected is None or deadline is None:
+            return None
+        return min(deadline, max(self.floor_seconds, HEDGE_MULTIPLIER * expected) * 2.0 ** min(given_up, 30))
 
 
 def reference_seconds(audio_seconds: float) -> float:
