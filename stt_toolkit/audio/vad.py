@@ -28,8 +28,8 @@ from ..core.speech import FRAME, SpeechMap
 #: Seconds of audio in one stripe, and stripes run side by side.
 STRIPE_SECONDS = 20.0
 BATCH = 16
-#: Stripes in the first batches (then :data:`BATCH`): a live decode has the first minutes'
-#: map sooner. A stripe's probabilities do not depend on the batch it runs in.
+#: Stripes in the first batches (then :data:`BATCH`; 800 s in all): a live decode has the
+#: first minutes' map sooner. A stripe's probabilities do not depend on the batch it runs in.
 RAMP = (2, 2, 4, 8, 8, 8, 8)
 #: Batches run at once (each on a core).
 THREADS = max(1, min(2, os.cpu_count() or 1))
