@@ -22,7 +22,7 @@ _LOOKAHEAD_FRAMES = 4
 class EnergyMeter:
     """The energy curve of audio fed to it block by block, in order (for a decode still
     running). :meth:`profile` is exact for every frame but the last few (the smoothing looks
-    :data:`LOOKAHEAD_FRAMES` ahead) until :meth:`profile` is asked with ``final=True``."""
+    a few frames ahead) until :meth:`profile` is asked with ``final=True``."""
 
     def __init__(self, sample_rate: int, frame_seconds: float = 0.02, offset: int = 0) -> None:
         self.sample_rate = sample_rate
