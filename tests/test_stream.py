@@ -221,3 +221,17 @@ def test_the_map_does_not_depend_on_how_stripes_are_batched(long_mp3: Path, tmp_
     ramped = speech_map(flac).probs
     monkeypatch.setattr(vad_module, "RAMP", ())
     assert ramped.tobytes() == speech_map(flac).probs.tobytes()
+
+
+@pytest.mark.parametrize("in_turn", [False, True], ids=["at once", "condition on previous"])
+def test_a_chunk_refused_for_size_is_split_while_the_file_still_decodes(long_mp3: Path, in_turn: bool) -> None:
+    """A 413 on a live chunk is split from the chunk's own samples: nothing waits for the
+    whole file (which, sending in turn, would wait for the uploader: a deadlock)."""
+    options = RunOptions(chunk_seconds=40.0, search_seconds=6.0, overlap_seconds=4.0, vad=False,
+                         condition_on_previous=in_turn)
+    with FakeWhisperServer() as server:
+        server.script(Action(status=413, body={"error": {"message": "too large"}}))
+        transcript = asyncio.run(asyncio.wait_for(run_file(long_mp3, server, options), 120))
+    assert server.records[0].status == 413
+    assert len(server.successes()) == len(server.records) - 1  # every other request answered, once
+    assert len(transcript.chunks) == len(server.records) - 1  # the refused chunk went as two halves

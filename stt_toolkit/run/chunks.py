@@ -18,12 +18,12 @@ import numpy as np
 
 from ..assemble.context import previous_text, with_context
 from ..audio.encode import encode_chunk, export_chunk
-from ..audio.energy import measure_energy
+from ..audio.energy import EnergyMeter, measure_energy
 from ..audio.plan import split_chunk
 from ..core.billing import Usage, answered, total
 from ..core.errors import ChunkTooLarge, PayloadTooLarge
 from ..core.options import ChunkOptions, TranscribeOptions
-from ..core.records import SAMPLE_RATE, AudioInfo, Chunk, ChunkAudio, ChunkResult
+from ..core.records import SAMPLE_RATE, AudioInfo, Chunk, ChunkAudio, ChunkResult, EnergyProfile
 from ..engines.base import Engine
 from .cache import ChunkCache
 
@@ -73,7 +73,6 @@ async def transcribe_chunks(
             else:
                 audio = await asyncio.to_thread(encode_chunk, chunk, samples, SAMPLE_RATE, chunk_options.codec,
                                                 chunk_options.max_bytes)
-                samples = None
             asked = options
             if condition_on_previous:
                 asked = with_context(options, previous_text(done, chunk.start_seconds))
@@ -84,26 +83,29 @@ async def transcribe_chunks(
             return [result]
         except (ChunkTooLarge, PayloadTooLarge) as exc:
             log.info("chunk %s is too large (%s): splitting it", chunk.name, exc)
-            pending.release()  # while the file is still being written, hold no slot
+            pending.release()  # hold no slot while the halves wait for theirs
             owns = False
-            path = await _ready(flac)
-            profile = await asyncio.to_thread(measure_energy, path, chunk.start, chunk.end)
-            halves = split_chunk(chunk, profile, chunk_options)
+            if samples is not None:  # a live decode's chunk: split it from its own samples
+                profile = _energy(samples, chunk.start)
+            else:
+                profile = await asyncio.to_thread(measure_energy, await _ready(flac), chunk.start, chunk.end)
+            halves = [(h, None if samples is None else samples[h.start - chunk.start:h.end - chunk.start])
+                      for h in split_chunk(chunk, profile, chunk_options)]
         finally:
             if owns:
                 pending.release()
         return await in_turn(halves) if condition_on_previous else await at_once(halves)
 
-    async def at_once(group: Sequence[Chunk]) -> list[ChunkResult]:
-        return [r for part in await asyncio.gather(*(run(c) for c in group)) for r in part]
+    async def at_once(group: Sequence[tuple[Chunk, np.ndarray | None]]) -> list[ChunkResult]:
+        return [r for part in await asyncio.gather(*(run(c, s) for c, s in group)) for r in part]
 
-    async def in_turn(group: Sequence[Chunk]) -> list[ChunkResult]:
-        return [r for c in group for r in await run(c)]
+    async def in_turn(group: Sequence[tuple[Chunk, np.ndarray | None]]) -> list[ChunkResult]:
+        return [r for c, s in group for r in await run(c, s)]
 
     if not isinstance(chunks, Sequence):
         nested = await _from_stream(chunks, run, pending, condition_on_previous)
     elif condition_on_previous:
-        nested = [await in_turn(sorted(chunks, key=lambda c: c.start))]
+        nested = [await in_turn([(c, None) for c in sorted(chunks, key=lambda c: c.start)])]
     else:
         nested = await _all_of([asyncio.ensure_future(run(c)) for c in chunks])
     return sorted((r for group in nested for r in group), key=lambda r: (r.chunk.start, r.chunk.end))
@@ -161,6 +163,14 @@ async def _all_of(tasks: list[asyncio.Future[list[ChunkResult]]]) -> list[list[C
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         raise
+
+
+def _energy(samples: np.ndarray, start: int) -> EnergyProfile:
+    """The energy curve of a chunk's int16 ``samples`` (from sample ``start``), as
+    :func:`measure_energy` reads it from the file."""
+    meter = EnergyMeter(SAMPLE_RATE, offset=start)
+    meter.feed(samples.astype(np.float32) / 32768.0)
+    return meter.profile(final=True)
 
 
 async def _ready(flac: Source) -> str | os.PathLike[str] | AudioInfo:
