@@ -1,6 +1,6 @@
 """Make a long meeting-like file for benchmarks of voice-activity detection and silence skipping.
 
-    /work/main/.venv/bin/python bench/make_breaks_audio.py [--minutes 25] [--seed 0] [--out bench/out/vad]
+    .venv/bin/python bench/make_breaks_audio.py [--minutes 25] [--seed 0] [--out bench/out/vad]
 
 Real English speech from ``../shared/audio`` (every ``.wav``/``.flac`` in ``short_en/`` and
 ``long_en/`` with a reference transcript ``.txt`` beside it, taken whole) alternates with

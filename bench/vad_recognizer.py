@@ -1,6 +1,6 @@
 """A real recognizer for the loopback fake API: local faster-whisper behind ``FakeWhisperServer``.
 
-    /work/main/.venv/bin/python bench/vad_recognizer.py [AUDIO] [--model tiny.en]
+    .venv/bin/python bench/vad_recognizer.py [AUDIO] [--model tiny.en]
 
 Benchmarks set ``server.recognizer = local_recognizer()`` so that the HTTP engine's requests
 are answered with what Whisper actually hears in each uploaded chunk (shaped like Groq's

@@ -97,7 +97,7 @@ class VadStream:
         self._warm = round(WARMUP_SECONDS * SAMPLE_RATE) // FRAME
         self._pool = ThreadPoolExecutor(THREADS, thread_name_prefix="stt-vad")
         self._max_waiting = max_waiting
-        self._pending: deque[tuple[int, Future[np.ndarray]]] = deque()
+        self._pending: deque[Future[np.ndarray]] = deque()
         self._done: list[np.ndarray] = []
         # the audio from the next batch's warm-up on, in blocks (joined when a batch is cut)
         self._blocks: list[np.ndarray] = [np.zeros(self._warm * FRAME, dtype=np.float32)]
@@ -110,7 +110,7 @@ class VadStream:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        for _, future in self._pending:
+        for future in self._pending:
             future.cancel()
         self._pool.shutdown(wait=True)
 
@@ -126,8 +126,8 @@ class VadStream:
     @property
     def frames_ready(self) -> int:
         """How many frames, from the first on, have their probability (see :meth:`ready`)."""
-        while self._pending and self._pending[0][1].done():
-            self._done.append(self._pending.popleft()[1].result())
+        while self._pending and self._pending[0].done():
+            self._done.append(self._pending.popleft().result())
         return sum(len(d) for d in self._done)
 
     def ready(self) -> np.ndarray:
@@ -141,7 +141,7 @@ class VadStream:
         frames = -(-self.samples // FRAME)
         while (left := -(-(frames - self._batch_first) // self._stripe)) > 0:
             self._submit(min(left, self._next_size()))
-        for _, future in self._pending:
+        for future in self._pending:
             self._done.append(future.result())
         self._pending.clear()
         probs = np.concatenate(self._done) if self._done else np.zeros(0, dtype=np.float32)
@@ -165,8 +165,8 @@ class VadStream:
         self._batches += 1
         self._batch_first += stripes * self._stripe
         while len(self._pending) >= self._max_waiting:
-            self._done.append(self._pending.popleft()[1].result())
-        self._pending.append((index, self._pool.submit(self._run_batch, audio, index)))
+            self._done.append(self._pending.popleft().result())
+        self._pending.append(self._pool.submit(self._run_batch, audio, index))
 
     def _run_batch(self, audio: np.ndarray, index: int) -> np.ndarray:
         return _run(audio, _session(index % THREADS))[:, self._warm:].reshape(-1)

@@ -140,7 +140,7 @@ async def _from_stream(stream: ChunkStream, run: Run, pending: asyncio.Semaphore
                 await asyncio.wait([task])
 
     puller = asyncio.ensure_future(pull())
-    puller.add_done_callback(lambda t: watch(t))  # type: ignore[arg-type]
+    puller.add_done_callback(watch)  # type: ignore[arg-type]
     try:
         await asyncio.wait([puller, failed], return_when=asyncio.FIRST_COMPLETED)
         if failed.done():
